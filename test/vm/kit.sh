@@ -136,6 +136,7 @@ if [[ -z $SRC_DEB ]]; then
   SRC_DEB=$(ls -t "$DL/${SRC_PKG}_"*.deb | head -n1)
 fi
 [[ -s $SRC_DEB ]] || die "no $SRC_PKG .deb found in $DL"
+for old in "$DL/${SRC_PKG}_"*.deb; do [[ $old == "$SRC_DEB" ]] || rm -f "$old"; done
 log "using $(basename "$SRC_DEB")"
 
 SRC_FILES=(drivers/gpio/gpio-sim.c drivers/gpio/gpiolib.h kernel/irq/irq_sim.c drivers/gpio/gpio-aggregator.c)
