@@ -1,0 +1,112 @@
+import createDebug from 'debug';
+import { GpioAggError } from '../errors.js';
+import type { Backend, LineHandle } from '../gpio/backend.js';
+import { parseSpec } from '../spec/parse.js';
+import { resolveSpec } from '../spec/resolve.js';
+import { formatSpec } from '../spec/format.js';
+import { AggregatedLine } from './aggregated-line.js';
+import { Aggregator, AGGREGATOR_PREFIX } from './aggregator.js';
+
+const log = createDebug('gpio-aggfs:registry');
+
+/** The consumer label every line request carries. */
+export const CONSUMER = 'gpio-aggfs';
+
+/** The kernel driver's device name, accepted by delete_device for compatibility. */
+const KERNEL_PREFIX = 'gpio-aggregator.';
+
+export type RegistryEvent =
+  | { readonly type: 'created'; readonly aggregator: Aggregator }
+  | { readonly type: 'deleted'; readonly aggregator: Aggregator };
+
+/** All aggregators of one gpio-aggfs instance, and the lines they hold. */
+export class Registry {
+  private readonly aggregators = new Map<number, Aggregator>();
+  private readonly listeners = new Set<(event: RegistryEvent) => void>();
+
+  constructor(readonly backend: Backend) {}
+
+  /**
+   * Create an aggregator from a spec. All-or-nothing: on any error every
+   * line requested so far is released and nothing is registered.
+   * `id` is for restoring saved state; by default the lowest free id is used.
+   */
+  create(specText: string, id?: number): Aggregator {
+    const lines = resolveSpec(parseSpec(specText), this.backend.listChips());
+    const newId = id ?? this.lowestFreeId();
+    if (this.aggregators.has(newId)) {
+      throw new GpioAggError('EEXIST', `${AGGREGATOR_PREFIX}${newId} already exists`);
+    }
+    const handles: LineHandle[] = [];
+    try {
+      for (const { chip, offset } of lines) {
+        handles.push(this.backend.request(chip.name, offset, CONSUMER));
+      }
+    } catch (err) {
+      for (const handle of handles) handle.release();
+      throw err;
+    }
+    const aggregator = new Aggregator(newId, formatSpec(lines), handles.map((h) => new AggregatedLine(h)));
+    this.aggregators.set(newId, aggregator);
+    log('created %s: %s', aggregator.name, aggregator.spec);
+    this.emit({ type: 'created', aggregator });
+    return aggregator;
+  }
+
+  /** Delete by `gpio-agg.N` (or the kernel's `gpio-aggregator.N`). */
+  delete(nameText: string): Aggregator {
+    const id = parseAggregatorName(nameText);
+    const aggregator = this.aggregators.get(id);
+    if (aggregator === undefined) {
+      throw new GpioAggError('ENOENT', `no aggregator ${AGGREGATOR_PREFIX}${id}`);
+    }
+    this.aggregators.delete(id);
+    aggregator.close();
+    log('deleted %s', aggregator.name);
+    this.emit({ type: 'deleted', aggregator });
+    return aggregator;
+  }
+
+  get(name: string): Aggregator | undefined {
+    if (!name.startsWith(AGGREGATOR_PREFIX)) return undefined;
+    const digits = name.slice(AGGREGATOR_PREFIX.length);
+    if (!/^(0|[1-9][0-9]*)$/.test(digits)) return undefined;
+    return this.aggregators.get(Number(digits));
+  }
+
+  /** Aggregators in id order. */
+  list(): Aggregator[] {
+    return [...this.aggregators.values()].sort((a, b) => a.id - b.id);
+  }
+
+  onChange(listener: (event: RegistryEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Delete every aggregator, releasing all lines (shutdown). */
+  closeAll(): void {
+    for (const aggregator of this.list()) this.delete(aggregator.name);
+  }
+
+  private lowestFreeId(): number {
+    let id = 0;
+    while (this.aggregators.has(id)) id += 1;
+    return id;
+  }
+
+  private emit(event: RegistryEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+}
+
+/** `gpio-agg.N` or `gpio-aggregator.N` (one trailing newline allowed) → N; else EINVAL. */
+export function parseAggregatorName(input: string): number {
+  const text = input.endsWith('\n') ? input.slice(0, -1) : input;
+  for (const prefix of [AGGREGATOR_PREFIX, KERNEL_PREFIX]) {
+    if (!text.startsWith(prefix)) continue;
+    const digits = text.slice(prefix.length);
+    if (/^(0|[1-9][0-9]{0,8})$/.test(digits)) return Number(digits);
+  }
+  throw new GpioAggError('EINVAL', `invalid aggregator name ${JSON.stringify(text)}: expected ${AGGREGATOR_PREFIX}N`);
+}

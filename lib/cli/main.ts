@@ -1,0 +1,57 @@
+import yargs from 'yargs';
+import { GpioAggError } from '../errors.js';
+import { chipsCommand } from './chips-command.js';
+import { deleteCommand } from './delete-command.js';
+import { CommandError } from './failure.js';
+import { listCommand } from './list-command.js';
+import { mountCommand } from './mount-command.js';
+import { newCommand } from './new-command.js';
+import { unmountCommand } from './unmount-command.js';
+
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERNAL = 70;
+
+/**
+ * Run the CLI; resolves to the exit code. Expected failures print one line;
+ * anything else prints its stack.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let usageError: string | undefined;
+  const parser = yargs(argv)
+    .scriptName('gpio-aggfs')
+    .usage('$0 <command> [options]')
+    .command(mountCommand)
+    .command(newCommand)
+    .command(deleteCommand)
+    .command(listCommand)
+    .command(chipsCommand)
+    .command(unmountCommand)
+    .demandCommand(1, 'a command is required')
+    .strict()
+    .help()
+    .version()
+    .fail((message, err) => {
+      if (err) throw err;
+      usageError = message;
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (err instanceof CommandError) {
+      console.error(`gpio-aggfs: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof GpioAggError) {
+      console.error(`gpio-aggfs: ${err.message} (${err.code})`);
+      return EXIT_FAILURE;
+    }
+    console.error(err);
+    return EXIT_INTERNAL;
+  }
+  if (usageError !== undefined) {
+    console.error(`gpio-aggfs: ${usageError}\nRun "gpio-aggfs --help" for usage.`);
+    return EXIT_USAGE;
+  }
+  return 0;
+}

@@ -1,0 +1,33 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { startService } from '../service.js';
+
+interface MountArgs {
+  mountpoint: string;
+  sim?: string | undefined;
+  state?: string | undefined;
+  config?: string | undefined;
+}
+
+/** `gpio-aggfs mount`: serve in the foreground until SIGINT/SIGTERM (systemd Type=simple). */
+export const mountCommand: CommandModule<object, MountArgs> = {
+  command: 'mount <mountpoint>',
+  describe: 'Mount gpio-aggfs at <mountpoint> and serve it in the foreground',
+  builder: (yargs: Argv) => yargs
+    .positional('mountpoint', { type: 'string', demandOption: true, describe: 'Directory to mount on (created if missing)' })
+    .option('sim', { type: 'string', describe: 'Use the simulated backend with this board file (JSON)' })
+    .option('state', { type: 'string', describe: 'State file: aggregators and permissions, restored at start' })
+    .option('config', { type: 'string', describe: 'Config file (JSON): aggregators with owners and modes applied at start' }),
+  handler: async (args: ArgumentsCamelCase<MountArgs>) => {
+    const service = await startService({ mountpoint: args.mountpoint, sim: args.sim });
+    const onSignal = (signal: NodeJS.Signals): void => {
+      console.error(`gpio-aggfs: ${signal}: unmounting ${service.mountpoint}`);
+      void service.stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    console.log(`gpio-aggfs: serving ${service.mountpoint}`);
+    await service.stopped;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  },
+};

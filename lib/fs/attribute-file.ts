@@ -1,0 +1,56 @@
+import { GpioAggError } from '../errors.js';
+import { FileNode, type OpenFile, type OpenOptions } from './file-node.js';
+
+/** Like a sysfs attribute, a store takes at most one page worth of text per write (kernfs' limit). */
+const MAX_WRITE = 4096;
+/** What `stat` shows for an attribute, as sysfs does; readers must not trust it, and with direct_io they need not. */
+const ATTRIBUTE_SIZE = 4096;
+
+export interface AttributeAccess {
+  /** Render the current state, newline-terminated. */
+  readonly show?: () => string;
+  /** Parse and apply one write; throw GpioAggError and change nothing on bad input. */
+  readonly store?: (text: string) => void;
+  /** Largest accepted write, for control files taking long specs. */
+  readonly maxWrite?: number;
+}
+
+/**
+ * A sysfs-style attribute file. Every read at offset 0 renders the state
+ * afresh; reads further on continue that same rendering (like seq_file), so
+ * `cat` sees one consistent text and `pread(fd, …, 0)` always sees now.
+ */
+export class AttributeFile extends FileNode {
+  constructor(mode: number, private readonly access: AttributeAccess) {
+    super(mode);
+  }
+
+  get readable(): boolean { return this.access.show !== undefined; }
+  get writable(): boolean { return this.access.store !== undefined; }
+
+  open(_options: OpenOptions): OpenFile {
+    const { show, store } = this.access;
+    const maxWrite = this.access.maxWrite ?? MAX_WRITE;
+    let rendering: Buffer | undefined;
+    return {
+      read(length: number, position: number): Buffer {
+        if (show === undefined) throw new GpioAggError('EBADF', 'attribute is write-only');
+        if (position === 0 || rendering === undefined) rendering = Buffer.from(show(), 'latin1');
+        return rendering.subarray(position, position + length);
+      },
+      write(data: Buffer): number {
+        if (store === undefined) throw new GpioAggError('EBADF', 'attribute is read-only');
+        if (data.length > maxWrite) {
+          throw new GpioAggError('EINVAL', `write of ${data.length} bytes exceeds the ${maxWrite}-byte limit`);
+        }
+        store(data.toString('latin1'));
+        return data.length;
+      },
+      release(): void {},
+    };
+  }
+
+  protected size(): number {
+    return ATTRIBUTE_SIZE;
+  }
+}

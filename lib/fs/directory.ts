@@ -1,0 +1,42 @@
+import { FsNode } from './node.js';
+
+/** A directory whose entries are added and removed by the tree that owns it. */
+export class DirectoryNode extends FsNode {
+  readonly type = 'directory';
+  private readonly entries = new Map<string, FsNode>();
+
+  constructor(mode = 0o755) {
+    super(mode);
+  }
+
+  child(name: string): FsNode | undefined {
+    return this.entries.get(name);
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  children(): [string, FsNode][] {
+    return [...this.entries.entries()];
+  }
+
+  add(name: string, node: FsNode): this {
+    this.entries.set(name, node);
+    return this;
+  }
+
+  remove(name: string): void {
+    this.entries.delete(name);
+  }
+
+  protected size(): number {
+    return 0;
+  }
+
+  protected linkCount(): number {
+    let subdirectories = 0;
+    for (const node of this.entries.values()) if (node.type === 'directory') subdirectories += 1;
+    return 2 + subdirectories;
+  }
+}

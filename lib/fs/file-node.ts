@@ -1,0 +1,33 @@
+import { FsNode } from './node.js';
+
+/** What an open file offers; created by a FileNode's open(). */
+export interface OpenFile {
+  /** Bytes at `position`, at most `length`. May wait (event streams). */
+  read(length: number, position: number): Buffer | Promise<Buffer>;
+  /** Store written bytes; returns how many were taken. */
+  write(data: Buffer, position: number): number;
+  release(): void;
+  /** A waiting read's caller was interrupted by a signal: give up waiting. */
+  interrupt?(): void;
+}
+
+export interface OpenOptions {
+  readonly read: boolean;
+  readonly write: boolean;
+  readonly nonBlocking: boolean;
+}
+
+/** A regular file of the tree: it knows how to open itself. */
+export abstract class FileNode extends FsNode {
+  readonly type = 'file';
+
+  abstract readonly readable: boolean;
+  abstract readonly writable: boolean;
+
+  /** Called after the access mode has been checked against readable/writable. */
+  abstract open(options: OpenOptions): OpenFile;
+
+  protected linkCount(): number {
+    return 1;
+  }
+}

@@ -1,0 +1,140 @@
+import { constants } from 'node:os';
+import createDebug from 'debug';
+import Fuse from 'fuse-native';
+import { GpioAggError } from '../errors.js';
+import type { FsOperations } from './operations.js';
+import { SOURCE_PREFIX } from './mount-table.js';
+
+const log = createDebug('gpio-aggfs:fuse');
+
+/**
+ * Mount options. `allow_other` + `default_permissions` make the kernel
+ * enforce every entry's mode/owner/group for every process. `direct_io`
+ * (which fuse-native only lets through `fsname`) sends every read to us, so
+ * an open fd never sees a stale page-cache copy of a value. Entry and
+ * attribute timeouts of 0 make a deleted or re-created aggregator visible
+ * at once.
+ */
+const MOUNT_OPTIONS = {
+  allowOther: true,
+  defaultPermissions: true,
+  // The source names the serving pid, so that `unmount` and a second instance can find it.
+  // `intr` makes libfuse signal the thread serving a request the kernel
+  // interrupted (a reader hit by Ctrl-C); fuse-native cannot pass that on, so
+  // the signal is one Node listens for (see INTERRUPT_SIGNAL).
+  fsname: `${SOURCE_PREFIX}${process.pid},direct_io,intr,intr_signal=${constants.signals.SIGUSR2}`,
+  subtype: 'gpio-aggfs',
+  entryTimeout: '0',
+  attrTimeout: '0',
+  // An events read waits for the next edge, however long that takes.
+  timeout: { default: 15000, read: false },
+} as const;
+
+/**
+ * Without a way to learn of interrupts, a process killed while blocked in an
+ * `events` read would hang in the kernel until the next edge. libfuse sends
+ * this signal to its worker thread (repeatedly, until the request ends); as
+ * Node handles it, libfuse leaves Node's handler in place, and Node tells us.
+ */
+const INTERRUPT_SIGNAL = 'SIGUSR2';
+
+export interface Mounted {
+  unmount(): Promise<void>;
+}
+
+/** The one place errors become FUSE reply codes. */
+export function fuseCode(err: unknown): number {
+  if (err instanceof GpioAggError) {
+    log('%s (%s)', err.message, err.code);
+    return -err.errno;
+  }
+  log('unexpected error: %O', err);
+  console.error('gpio-aggfs: unexpected error:', err);
+  return -new GpioAggError('EIO', 'internal error').errno;
+}
+
+/** Mount `fs` at `mountpoint` through fuse-native; resolves once the kernel has initialised the mount. */
+export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted> {
+  const status = (cb: (code: number) => void, action: () => void): void => {
+    try {
+      action();
+      cb(0);
+    } catch (err) {
+      cb(fuseCode(err));
+    }
+  };
+  const refuse = (path: string, cb: (code: number) => void): void =>
+    status(cb, () => fs.refuseNamespaceChange(path));
+
+  const fuse = new Fuse(mountpoint, {
+    getattr: (path, cb) => {
+      try { cb(0, fs.getattr(path)); } catch (err) { cb(fuseCode(err)); }
+    },
+    readdir: (path, cb) => {
+      try { cb(0, fs.readdir(path)); } catch (err) { cb(fuseCode(err)); }
+    },
+    open: (path, flags, cb) => {
+      try { cb(0, fs.open(path, flags)); } catch (err) { cb(fuseCode(err)); }
+    },
+    read: (_path, fd, buf, len, pos, cb) => {
+      const deliver = (data: Buffer): void => cb(data.copy(buf, 0, 0, Math.min(len, data.length)));
+      try {
+        const result = fs.read(fd, len, pos);
+        if (result instanceof Promise) result.then(deliver, (err: unknown) => cb(fuseCode(err)));
+        else deliver(result);
+      } catch (err) {
+        cb(fuseCode(err));
+      }
+    },
+    write: (_path, fd, buf, len, pos, cb) => {
+      try { cb(fs.write(fd, buf.subarray(0, len), pos)); } catch (err) { cb(fuseCode(err)); }
+    },
+    release: (_path, fd, cb) => status(cb, () => fs.release(fd)),
+    truncate: (path, _size, cb) => status(cb, () => fs.truncate(path)),
+    ftruncate: (path, _fd, _size, cb) => status(cb, () => fs.truncate(path)),
+    chmod: (path, mode, cb) => status(cb, () => fs.chmod(path, mode)),
+    chown: (path, uid, gid, cb) => status(cb, () => fs.chown(path, uid, gid)),
+    utimens: (path, atime, mtime, cb) => status(cb, () => fs.utimens(path, new Date(atime), new Date(mtime))),
+    statfs: (_path, cb) => cb(0, fs.statfs()),
+    create: (path, _mode, cb) => refuse(path, cb),
+    mknod: (path, _mode, _dev, cb) => refuse(path, cb),
+    unlink: (path, cb) => refuse(path, cb),
+    mkdir: (path, _mode, cb) => refuse(path, cb),
+    rmdir: (path, cb) => refuse(path, cb),
+    rename: (src, _dest, cb) => refuse(src, cb),
+    link: (_src, dest, cb) => refuse(dest, cb),
+    symlink: (_target, path, cb) => refuse(path, cb),
+  }, { ...MOUNT_OPTIONS });
+
+  const onInterrupt = (): void => {
+    log('interrupt');
+    fs.interruptWaitingReads();
+  };
+  process.on(INTERRUPT_SIGNAL, onInterrupt);
+  // fuse-native turns on libfuse's own debug output whenever DEBUG contains a
+  // "*"; gpio-aggfs:* should only enable our logs (the debug package has read
+  // DEBUG already). DEBUG=fuse-bindings still asks for libfuse's output.
+  const debugSetting = process.env.DEBUG;
+  if (debugSetting !== undefined && !/(^|,)fuse-bindings(,|$)/.test(debugSetting)) delete process.env.DEBUG;
+
+  return new Promise((resolve, reject) => {
+    fuse.mount((err) => {
+      if (debugSetting !== undefined) process.env.DEBUG = debugSetting;
+      if (err) {
+        process.off(INTERRUPT_SIGNAL, onInterrupt);
+        reject(new GpioAggError('EIO', `cannot mount ${mountpoint}: ${err.message}`, { cause: err }));
+        return;
+      }
+      log('mounted %s', mountpoint);
+      resolve({
+        unmount: () => new Promise<void>((done, fail) => {
+          fuse.unmount((unmountErr) => {
+            process.off(INTERRUPT_SIGNAL, onInterrupt);
+            if (unmountErr) fail(new GpioAggError('EBUSY', `cannot unmount ${mountpoint}: ${unmountErr.message}`));
+            else done();
+          });
+        }),
+      });
+    });
+  });
+}

@@ -1,0 +1,27 @@
+import type { Aggregator } from '../aggregator/aggregator.js';
+import type { AggregatedLine } from '../aggregator/aggregated-line.js';
+import { AttributeFile } from './attribute-file.js';
+import { DirectoryNode } from './directory.js';
+import { EventFile } from './event-file.js';
+
+const READ_WRITE = 0o644;
+const READ_ONLY = 0o444;
+
+/** `gpio-agg.N/lineK/`: one attribute file per line setting, as in /sys/class/gpio/gpioN/. */
+export function lineDirectory(aggregator: Aggregator, line: AggregatedLine): DirectoryNode {
+  const attribute = (show: () => string, store: (text: string) => void): AttributeFile =>
+    new AttributeFile(READ_WRITE, { show: () => `${show()}\n`, store });
+  const readOnly = (show: () => string): AttributeFile =>
+    new AttributeFile(READ_ONLY, { show: () => `${show()}\n` });
+
+  return new DirectoryNode(0o755)
+    .add('value', attribute(() => String(line.value()), (text) => line.writeValue(text)))
+    .add('direction', attribute(() => line.direction(), (text) => line.writeDirection(text)))
+    .add('active_low', attribute(() => (line.activeLow() ? '1' : '0'), (text) => line.writeActiveLow(text)))
+    .add('edge', attribute(() => line.edge(), (text) => line.writeEdge(text)))
+    .add('bias', attribute(() => line.bias(), (text) => line.writeBias(text)))
+    .add('drive', attribute(() => line.drive(), (text) => line.writeDrive(text)))
+    .add('name', readOnly(() => line.name))
+    .add('source', readOnly(() => line.source))
+    .add('events', new EventFile(READ_ONLY, aggregator, line));
+}

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { mkdir, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import createDebug from 'debug';
+import { GpioAggError } from '../errors.js';
+import { FS_TYPE, mountsAt, servingPid } from './mount-table.js';
+
+const log = createDebug('gpio-aggfs:mountpoint');
+const run = promisify(execFile);
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Unmount a FUSE mount (lazily, so a stuck one goes too). */
+export async function fuseUnmount(mountpoint: string): Promise<void> {
+  try {
+    await run('fusermount', ['-uz', mountpoint]);
+  } catch (err) {
+    await run('umount', ['-l', mountpoint]).catch(() => {
+      throw new GpioAggError('EBUSY', `cannot unmount ${mountpoint}: ${(err as Error).message.trim()}`);
+    });
+  }
+}
+
+/**
+ * Make `mountpoint` ready for a new instance: create it if missing; clear a
+ * gpio-aggfs mount left behind by a killed instance; refuse when a live
+ * instance serves it. Asynchronous only: a synchronous call on a FUSE mount
+ * of our own process would deadlock.
+ */
+export async function prepareMountpoint(mountpoint: string): Promise<void> {
+  for (const entry of await mountsAt(mountpoint)) {
+    if (entry.fsType !== FS_TYPE) continue;
+    const pid = servingPid(entry);
+    if (pid !== undefined && pid !== process.pid && isAlive(pid)) {
+      const answers = await stat(mountpoint).then(() => true, () => false);
+      if (answers) {
+        throw new GpioAggError('EBUSY', `${mountpoint} is already served by gpio-aggfs (pid ${pid})`);
+      }
+    }
+    log('clearing stale mount at %s (%s)', mountpoint, entry.source);
+    console.error(`gpio-aggfs: clearing a stale mount left at ${mountpoint}`);
+    await fuseUnmount(mountpoint);
+  }
+  const existing = await stat(mountpoint).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new GpioAggError('EIO', `cannot use ${mountpoint}: ${err.message}`);
+  });
+  if (existing === undefined) await mkdir(mountpoint, { recursive: true });
+  else if (!existing.isDirectory()) throw new GpioAggError('ENOTDIR', `${mountpoint} is not a directory`);
+}
+
+/** Ask the instance serving `mountpoint` to stop, or clear a stale mount. */
+export async function stopInstance(mountpoint: string, timeoutMs = 10000): Promise<void> {
+  const mounts = (await mountsAt(mountpoint)).filter((entry) => entry.fsType === FS_TYPE);
+  if (mounts.length === 0) throw new GpioAggError('EINVAL', `${mountpoint} is not a gpio-aggfs mount`);
+  for (const entry of mounts) {
+    const pid = servingPid(entry);
+    if (pid === undefined || !isAlive(pid)) {
+      await fuseUnmount(mountpoint);
+      continue;
+    }
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (isAlive(pid)) throw new GpioAggError('ETIMEDOUT', `gpio-aggfs (pid ${pid}) did not stop within ${timeoutMs} ms`);
+    if ((await mountsAt(mountpoint)).some((m) => m.fsType === FS_TYPE)) await fuseUnmount(mountpoint);
+  }
+}

@@ -1,0 +1,123 @@
+import { constants } from 'node:fs';
+import { GpioAggError } from '../errors.js';
+import { DirectoryNode } from './directory.js';
+import { FileNode, type OpenFile } from './file-node.js';
+import type { FsNode, Stat } from './node.js';
+import type { Tree } from './tree.js';
+
+/** chown's "leave unchanged", as it arrives as a 32-bit unsigned id. */
+const UNCHANGED_ID = 0xffffffff;
+/** Linux's O_ACCMODE (Node's fs.constants does not carry it). */
+const O_ACCMODE = 3;
+
+export interface StatFs {
+  readonly bsize: number;
+  readonly namemax: number;
+}
+
+/**
+ * The filesystem's operations, independent of the FUSE binding serving
+ * them: resolve a path, delegate to the node, throw GpioAggError on failure.
+ * Permission bits are checked by the kernel (default_permissions); what is
+ * checked here is what the kernel lets root past.
+ */
+export class FsOperations {
+  private readonly openFiles = new Map<number, OpenFile>();
+  /** Handle 0 is avoided: some bindings treat it as "no handle". */
+  private nextHandle = 1;
+
+  constructor(private readonly tree: Tree) {}
+
+  getattr(path: string): Stat {
+    return this.node(path).stat();
+  }
+
+  readdir(path: string): string[] {
+    const node = this.node(path);
+    if (!(node instanceof DirectoryNode)) throw new GpioAggError('ENOTDIR', `${path} is not a directory`);
+    return node.names();
+  }
+
+  open(path: string, flags: number): number {
+    const node = this.node(path);
+    if (!(node instanceof FileNode)) throw new GpioAggError('EISDIR', `${path} is a directory`);
+    const accessMode = flags & O_ACCMODE;
+    const read = accessMode === constants.O_RDONLY || accessMode === constants.O_RDWR;
+    const write = accessMode === constants.O_WRONLY || accessMode === constants.O_RDWR;
+    if (write && !node.writable) throw new GpioAggError('EACCES', `${path} is read-only`);
+    if (read && !node.readable) throw new GpioAggError('EACCES', `${path} is write-only`);
+    const handle = this.nextHandle;
+    this.nextHandle = handle >= 0x7fffffff ? 1 : handle + 1;
+    this.openFiles.set(handle, node.open({ read, write, nonBlocking: (flags & constants.O_NONBLOCK) !== 0 }));
+    return handle;
+  }
+
+  read(handle: number, length: number, position: number): Buffer | Promise<Buffer> {
+    return this.openFile(handle).read(length, position);
+  }
+
+  write(handle: number, data: Buffer, position: number): number {
+    return this.openFile(handle).write(data, position);
+  }
+
+  release(handle: number): void {
+    const file = this.openFiles.get(handle);
+    this.openFiles.delete(handle);
+    file?.release();
+  }
+
+  /** `echo … >` truncates first: attributes have no stored bytes to lose, so this changes nothing. */
+  truncate(path: string): void {
+    const node = this.node(path);
+    if (!(node instanceof FileNode)) throw new GpioAggError('EISDIR', `${path} is a directory`);
+    if (!node.writable) throw new GpioAggError('EACCES', `${path} is read-only`);
+  }
+
+  chmod(path: string, mode: number): void {
+    this.node(path).chmod(mode);
+  }
+
+  chown(path: string, uid: number, gid: number): void {
+    const normalise = (id: number): number | undefined => (id === -1 || id === UNCHANGED_ID ? undefined : id);
+    this.node(path).chown(normalise(uid), normalise(gid));
+  }
+
+  utimens(path: string, atime: Date, mtime: Date): void {
+    this.node(path).touch(atime, mtime);
+  }
+
+  /** Entries are created only through agg/new_device. */
+  refuseNamespaceChange(path: string): never {
+    throw new GpioAggError('EPERM', `${path}: entries cannot be created, removed or renamed`);
+  }
+
+  statfs(): StatFs {
+    return { bsize: 4096, namemax: 255 };
+  }
+
+  /**
+   * A read was interrupted. The transport cannot tell which one, so every
+   * waiting read fails with EINTR; callers retry it (coreutils, libuv and
+   * Python all do) and no event is lost, while a reader being killed is freed.
+   */
+  interruptWaitingReads(): void {
+    for (const file of this.openFiles.values()) file.interrupt?.();
+  }
+
+  /** Release every open file (unmount). */
+  releaseAll(): void {
+    for (const handle of [...this.openFiles.keys()]) this.release(handle);
+  }
+
+  private node(path: string): FsNode {
+    const node = this.tree.lookup(path);
+    if (node === undefined) throw new GpioAggError('ENOENT', `${path}: no such file or directory`);
+    return node;
+  }
+
+  private openFile(handle: number): OpenFile {
+    const file = this.openFiles.get(handle);
+    if (file === undefined) throw new GpioAggError('EBADF', `no open file ${handle}`);
+    return file;
+  }
+}

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from './run.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'gpio-aggfs');
+/** The board both backends run on: simulated here, gpio-sim chips in the VM. */
+export const BOARD = join(ROOT, 'fixtures', 'vm-board.json');
+
+/** Inside the VM the behaviour suite runs against real chips through libgpiod. */
+export const BACKEND: 'sim' | 'libgpiod' = process.env.GPIO_AGGFS_VM === '1' ? 'libgpiod' : 'sim';
+const READY_TIMEOUT_MS = BACKEND === 'libgpiod' ? 60000 : 20000;
+
+/**
+ * Drives a simulated line's pull and reads its physical level: through the
+ * mount's `.sim/` files on the simulated backend, through gpio-sim's sysfs
+ * files against the kernel.
+ */
+export class LineControl {
+  constructor(private readonly mountpoint: string) {}
+
+  private path(chip: string, offset: number, file: 'pull' | 'value'): string {
+    return BACKEND === 'sim'
+      ? join(this.mountpoint, '.sim', chip, `sim_gpio${offset}`, file)
+      : join('/sys/bus/gpio/devices', chip, `sim_gpio${offset}`, file);
+  }
+
+  async pull(chip: string, offset: number, pull: 'pull-up' | 'pull-down'): Promise<void> {
+    await writeFile(this.path(chip, offset, 'pull'), pull);
+  }
+
+  async level(chip: string, offset: number): Promise<number> {
+    return Number((await readFile(this.path(chip, offset, 'value'), 'utf8')).trim());
+  }
+}
+
+export interface Daemon {
+  readonly mountpoint: string;
+  readonly process: ChildProcess;
+  readonly lines: LineControl;
+  /** Everything the daemon printed so far. */
+  output(): string;
+  /** Send a signal and wait for the exit; resolves to the exit code (or 128+signal). */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+  /** Path inside the mount. */
+  path(...parts: string[]): string;
+}
+
+export interface DaemonOptions {
+  /** Extra `mount` arguments (--state, --config …). */
+  readonly args?: readonly string[];
+  /** Reuse this mountpoint (restart tests). */
+  readonly mountpoint?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function newMountpoint(): Promise<string> {
+  const base = await mkdtemp(join(tmpdir(), 'gpio-aggfs-test-'));
+  // Other users must be able to reach the mount for the permission tests.
+  await chmod(base, 0o755);
+  return join(base, 'mnt');
+}
+
+/** Start `gpio-aggfs mount` as a separate process and wait until agg/new_device exists. */
+export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
+  const mountpoint = options.mountpoint ?? await newMountpoint();
+  const backendArgs = BACKEND === 'sim' ? ['--sim', BOARD] : [];
+  const child = spawn(process.execPath, [BIN, 'mount', mountpoint, ...backendArgs, ...(options.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = new Promise<number>((done) => {
+    child.on('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : osSignal(signal))));
+  });
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`gpio-aggfs exited before it was ready:\n${output}`);
+    }
+    if (await stat(join(mountpoint, 'agg', 'new_device')).then(() => true, () => false)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`gpio-aggfs not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  return {
+    mountpoint,
+    process: child,
+    lines: new LineControl(mountpoint),
+    output: () => output,
+    path: (...parts) => join(mountpoint, ...parts),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const code = await exited;
+      // A killed instance leaves a stale mount behind; clear it so the next test starts clean.
+      if (signal === 'SIGKILL') await run(['fusermount', '-uz', mountpoint]);
+      return code;
+    },
+  };
+}
+
+function osSignal(signal: NodeJS.Signals): number {
+  return signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 0;
+}

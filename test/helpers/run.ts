@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { errnoFromMessage } from './errno.js';
+
+export interface Identity {
+  readonly uid: number;
+  readonly gid: number;
+  /** Supplementary groups. */
+  readonly groups?: readonly number[];
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The errno the command reported, from its strerror text. */
+  readonly errno: string | undefined;
+}
+
+/** Run a command in a separate process (optionally as another user, through setpriv). */
+export function run(argv: readonly string[], options: { as?: Identity; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  const { as } = options;
+  const command = as === undefined ? [...argv] : [
+    'setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`,
+    as.groups === undefined || as.groups.length === 0 ? '--clear-groups' : `--groups=${as.groups.join(',')}`,
+    '--', ...argv,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0] as string, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr, errno: errnoFromMessage(stderr) });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** `bash -c script`: bash reports write errors with their strerror text (dash only says "I/O error"). */
+export function sh(script: string, options: { as?: Identity; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run(['bash', '-c', script], options);
+}
+
+/** Quote for a shell word. */
+export function q(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
