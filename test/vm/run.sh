@@ -68,8 +68,18 @@ KIT=$("$HERE/kit.sh") || die "kit.sh failed; cannot boot the VM"
 
 SPEC=$(mktemp -d "${TMPDIR:-/tmp}/gpio-aggfs-vm.XXXXXX")
 LOG=$SPEC/console.log
-cleanup() { rm -rf "$SPEC"; }
+WATCHDOG=
+stop_vm() { [[ -f $SPEC/qemu.pid ]] && kill "$(cat "$SPEC/qemu.pid")" 2>/dev/null; return 0; }
+cleanup() {
+  [[ -n $WATCHDOG ]] && kill "$WATCHDOG" 2>/dev/null
+  stop_vm
+  rm -rf "$SPEC"
+}
+on_signal() { log "interrupted; stopping the VM"; exit "$1"; }
 trap cleanup EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
 
 # The chip setup script (validates the board file before booting).
 node "$HERE/gpio-sim-setup.mjs" "$BOARD" >"$SPEC/gpio-sim-setup.sh" || die "invalid board file $BOARD" 2
@@ -132,13 +142,16 @@ T1=$(date +%s.%N)
   [[ -f $SPEC/qemu.pid ]] && kill "$(cat "$SPEC/qemu.pid")" 2>/dev/null
 ) </dev/null >/dev/null 2>&1 &
 WATCHDOG=$!
-set +e
-timeout --foreground -k 15 "$TIMEOUT" "${QEMU[@]}" 2>&1 | tee -a "$LOG"
-st=("${PIPESTATUS[@]}")
-set -e
+# Run in the background and wait, so that INT/TERM/HUP traps fire at once
+# (and stop the VM) instead of after qemu exits. stdin is passed explicitly
+# (fd 3) for interactive sessions.
+exec 3<&0
+{ timeout --foreground -k 15 "$TIMEOUT" "${QEMU[@]}" <&3 3<&- 2>&1; { echo $? >"$SPEC/qemu.rc"; } 2>/dev/null; } | tee -a "$LOG" &
+wait $! || true
 kill "$WATCHDOG" 2>/dev/null || true
 wait "$WATCHDOG" 2>/dev/null || true
-qrc=${st[0]}
+WATCHDOG=
+qrc=$(cat "$SPEC/qemu.rc" 2>/dev/null || echo 125)
 [[ ! -s $LOG || $(tail -c1 "$LOG" | od -An -c | tr -d ' ') == '\n' ]] || echo
 
 line=$(grep -aoE "\[gpio-aggfs-vm-exit:$NONCE:[0-9]+\]" "$LOG" | tail -n1 || true)
