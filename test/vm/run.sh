@@ -146,7 +146,11 @@ WATCHDOG=$!
 # (and stop the VM) instead of after qemu exits. stdin is passed explicitly
 # (fd 3) for interactive sessions.
 exec 3<&0
-{ timeout --foreground -k 15 "$TIMEOUT" "${QEMU[@]}" <&3 3<&- 2>&1; { echo $? >"$SPEC/qemu.rc"; } 2>/dev/null; } | tee -a "$LOG" &
+{
+  rc=0
+  timeout --foreground -k 15 "$TIMEOUT" "${QEMU[@]}" <&3 3<&- 2>&1 || rc=$?
+  { echo "$rc" >"$SPEC/qemu.rc"; } 2>/dev/null || true
+} | tee -a "$LOG" &
 wait $! || true
 kill "$WATCHDOG" 2>/dev/null || true
 wait "$WATCHDOG" 2>/dev/null || true
