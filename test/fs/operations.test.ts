@@ -1,0 +1,139 @@
+import { constants } from 'node:fs';
+import t from 'tap';
+import { FsOperations } from '../../lib/fs/operations.js';
+import { Tree } from '../../lib/fs/tree.js';
+import { simRegistry } from '../helpers/sim.js';
+
+function setup() {
+  const { sim, registry } = simRegistry();
+  const tree = new Tree(registry, sim);
+  return { sim, registry, tree, ops: new FsOperations(tree) };
+}
+
+const text = (data: Buffer | Promise<Buffer>): string => (data as Buffer).toString();
+
+t.test('layout and default modes follow SPEC', async (t) => {
+  const { ops } = setup();
+  t.same(ops.readdir('/').sort(), ['.sim', 'agg']);
+  t.same(ops.readdir('/agg').sort(), ['delete_device', 'devices', 'last_error', 'new_device']);
+  const mode = (path: string) => ops.getattr(path).mode & 0o7777;
+  t.equal(mode('/agg/new_device'), 0o200);
+  t.equal(mode('/agg/delete_device'), 0o200);
+  t.equal(mode('/agg/devices'), 0o444);
+  t.equal(mode('/agg/last_error'), 0o444);
+  t.equal(mode('/.sim'), 0o700);
+  const handle = ops.open('/agg/new_device', constants.O_WRONLY);
+  ops.write(handle, Buffer.from('gpiochip0 1-2\n'), 0);
+  ops.release(handle);
+  t.same(ops.readdir('/gpio-agg.0').sort(), ['label', 'line0', 'line1', 'ngpio', 'spec']);
+  t.same(ops.readdir('/gpio-agg.0/line0').sort(),
+    ['active_low', 'bias', 'direction', 'drive', 'edge', 'events', 'name', 'source', 'value']);
+  for (const file of ['value', 'direction', 'active_low', 'edge', 'bias', 'drive']) {
+    t.equal(mode(`/gpio-agg.0/line0/${file}`), 0o644, file);
+  }
+  for (const file of ['name', 'source', 'events']) t.equal(mode(`/gpio-agg.0/line0/${file}`), 0o444, file);
+  t.equal(ops.getattr('/gpio-agg.0/line0').mode & constants.S_IFMT, constants.S_IFDIR);
+  t.equal(ops.getattr('/gpio-agg.0/line0/value').mode & constants.S_IFMT, constants.S_IFREG);
+});
+
+t.test('lookup and open errors carry their errno', async (t) => {
+  const { ops } = setup();
+  t.throws(() => ops.getattr('/nope'), { code: 'ENOENT' });
+  t.throws(() => ops.getattr('/agg/devices/x'), { code: 'ENOENT' });
+  t.throws(() => ops.readdir('/agg/devices'), { code: 'ENOTDIR' });
+  t.throws(() => ops.open('/agg', constants.O_RDONLY), { code: 'EISDIR' });
+  t.throws(() => ops.open('/agg/devices', constants.O_WRONLY), { code: 'EACCES' });
+  t.throws(() => ops.open('/agg/devices', constants.O_RDWR), { code: 'EACCES' });
+  t.throws(() => ops.open('/agg/new_device', constants.O_RDONLY), { code: 'EACCES' });
+  t.throws(() => ops.read(999, 10, 0), { code: 'EBADF' });
+  t.throws(() => ops.write(999, Buffer.from('x'), 0), { code: 'EBADF' });
+  t.throws(() => ops.truncate('/agg/devices'), { code: 'EACCES' });
+  t.throws(() => ops.truncate('/agg'), { code: 'EISDIR' });
+  t.throws(() => ops.refuseNamespaceChange('/agg/x'), { code: 'EPERM' });
+});
+
+t.test('handles start at 1 and reads render afresh at offset 0', async (t) => {
+  const { ops, sim } = setup();
+  const create = ops.open('/agg/new_device', constants.O_WRONLY);
+  t.equal(create, 1);
+  ops.write(create, Buffer.from('BUTTON'), 0);
+  const value = ops.open('/gpio-agg.0/line0/value', constants.O_RDONLY);
+  t.equal(text(ops.read(value, 4096, 0)), '0\n');
+  sim.setPull('gpiochip0', 3, 'pull-up');
+  t.equal(text(ops.read(value, 4096, 0)), '1\n', 'pread at 0 on the same fd sees the new value');
+  t.equal(text(ops.read(value, 4096, 2)), '', 'end of the rendering');
+  t.equal(text(ops.read(value, 1, 1)), '\n', 'a later offset continues the last rendering');
+});
+
+t.test('truncate of a writable attribute changes nothing', async (t) => {
+  const { ops } = setup();
+  const create = ops.open('/agg/new_device', constants.O_WRONLY);
+  ops.write(create, Buffer.from('LED0'), 0);
+  const direction = ops.open('/gpio-agg.0/line0/direction', constants.O_WRONLY);
+  ops.write(direction, Buffer.from('high\n'), 0);
+  ops.truncate('/gpio-agg.0/line0/value');
+  const value = ops.open('/gpio-agg.0/line0/value', constants.O_RDONLY);
+  t.equal(text(ops.read(value, 10, 0)), '1\n');
+});
+
+t.test('chmod, chown and utimens update the entry', async (t) => {
+  const { ops } = setup();
+  ops.chmod('/agg/new_device', 0o100620);
+  t.equal(ops.getattr('/agg/new_device').mode & 0o7777, 0o620, 'file type bits are ignored');
+  ops.chown('/agg/new_device', 1000, -1);
+  t.equal(ops.getattr('/agg/new_device').uid, 1000);
+  t.equal(ops.getattr('/agg/new_device').gid, 0, '-1 leaves the group');
+  ops.chown('/agg/new_device', 0xffffffff, 50);
+  t.equal(ops.getattr('/agg/new_device').uid, 1000, '4294967295 leaves the owner');
+  t.equal(ops.getattr('/agg/new_device').gid, 50);
+  const when = new Date('2020-01-01T00:00:00Z');
+  ops.utimens('/agg/devices', when, when);
+  t.equal(ops.getattr('/agg/devices').mtime.getTime(), when.getTime());
+  t.throws(() => ops.chmod('/nope', 0o600), { code: 'ENOENT' });
+});
+
+t.test('deleting an aggregator removes its directory and ends event readers', async (t) => {
+  const { ops } = setup();
+  const create = ops.open('/agg/new_device', constants.O_WRONLY);
+  ops.write(create, Buffer.from('BUTTON'), 0);
+  const events = ops.open('/gpio-agg.0/line0/events', constants.O_RDONLY);
+  const pending = ops.read(events, 4096, 0);
+  const del = ops.open('/agg/delete_device', constants.O_WRONLY);
+  ops.write(del, Buffer.from('gpio-aggregator.0\n'), 0);
+  t.equal((await pending).length, 0, 'end-of-file');
+  t.throws(() => ops.getattr('/gpio-agg.0'), { code: 'ENOENT' });
+});
+
+t.test('control write failures are kept in last_error', async (t) => {
+  const { ops } = setup();
+  const lastError = () => text(ops.read(ops.open('/agg/last_error', constants.O_RDONLY), 4096, 0));
+  t.equal(lastError(), '');
+  const create = ops.open('/agg/new_device', constants.O_WRONLY);
+  t.throws(() => ops.write(create, Buffer.from('gpiochip7 1'), 0), { code: 'ENOENT' });
+  t.match(lastError(), /^new_device: .*gpiochip7.*\(ENOENT\)\n$/);
+  const del = ops.open('/agg/delete_device', constants.O_WRONLY);
+  t.throws(() => ops.write(del, Buffer.from('gpio-agg.x'), 0), { code: 'EINVAL' });
+  t.match(lastError(), /^delete_device: .*\(EINVAL\)\n$/);
+  t.throws(() => ops.write(create, Buffer.alloc(70000, 0x41), 0), { code: 'EINVAL' }, 'oversized spec');
+});
+
+t.test('interrupt fails waiting event reads with EINTR', async (t) => {
+  const { ops } = setup();
+  ops.write(ops.open('/agg/new_device', constants.O_WRONLY), Buffer.from('BUTTON'), 0);
+  const events = ops.open('/gpio-agg.0/line0/events', constants.O_RDONLY);
+  const pending = ops.read(events, 4096, 0);
+  ops.interruptWaitingReads();
+  await t.rejects(pending as Promise<Buffer>, { code: 'EINTR' });
+  ops.releaseAll();
+  t.throws(() => ops.read(events, 10, 0), { code: 'EBADF' });
+});
+
+t.test('.sim pull and value files drive and show the simulated line', async (t) => {
+  const { ops } = setup();
+  const pull = ops.open('/.sim/gpiochip1/sim_gpio4/pull', constants.O_RDWR);
+  t.equal(text(ops.read(pull, 100, 0)), 'pull-down\n');
+  ops.write(pull, Buffer.from('pull-up\n'), 0);
+  t.equal(text(ops.read(ops.open('/.sim/gpiochip1/sim_gpio4/value', constants.O_RDONLY), 10, 0)), '1\n');
+  t.throws(() => ops.write(pull, Buffer.from('up'), 0), { code: 'EINVAL' });
+  t.equal(text(ops.read(pull, 100, 0)), 'pull-up\n', 'rejected write changed nothing');
+});
