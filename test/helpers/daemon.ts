@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from './run.js';
+import { run, withoutRunnerHooks } from './run.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'gpio-aggfs');
@@ -68,7 +68,8 @@ export async function newMountpoint(): Promise<string> {
 export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
   const mountpoint = options.mountpoint ?? await newMountpoint();
   const backendArgs = BACKEND === 'sim' ? ['--sim', BOARD] : [];
-  const child = spawn(process.execPath, [BIN, 'mount', mountpoint, ...backendArgs, ...(options.args ?? [])], {
+  const [command, ...args] = withoutRunnerHooks([process.execPath, BIN, 'mount', mountpoint, ...backendArgs, ...(options.args ?? [])]);
+  const child = spawn(command as string, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

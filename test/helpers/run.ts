@@ -16,14 +16,24 @@ export interface RunResult {
   readonly errno: string | undefined;
 }
 
+/**
+ * The test runner injects NODE_OPTIONS (its coverage/process-info hooks)
+ * into every process a test spawns, whatever env is passed; those hooks break
+ * `bin/gpio-aggfs`, an extensionless ES module. `env -u` drops them (and execs,
+ * so the pid stays the command's).
+ */
+export function withoutRunnerHooks(argv: readonly string[]): string[] {
+  return ['env', '-u', 'NODE_OPTIONS', ...argv];
+}
+
 /** Run a command in a separate process (optionally as another user, through setpriv). */
 export function run(argv: readonly string[], options: { as?: Identity; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   const { as } = options;
-  const command = as === undefined ? [...argv] : [
+  const command = withoutRunnerHooks(as === undefined ? argv : [
     'setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`,
     as.groups === undefined || as.groups.length === 0 ? '--clear-groups' : `--groups=${as.groups.join(',')}`,
     '--', ...argv,
-  ];
+  ]);
   return new Promise((resolve, reject) => {
     const child = spawn(command[0] as string, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -36,6 +46,8 @@ export function run(argv: readonly string[], options: { as?: Identity; input?: s
       clearTimeout(timer);
       resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr, errno: errnoFromMessage(stderr) });
     });
+    // A command that exits without reading its input closes the pipe first: not an error of the command.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
