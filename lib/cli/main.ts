@@ -17,7 +17,6 @@ export const EXIT_INTERNAL = 70;
  * anything else prints its stack.
  */
 export async function main(argv: string[]): Promise<number> {
-  let usageError: string | undefined;
   const parser = yargs(argv)
     .scriptName('gpio-aggfs')
     .usage('$0 <command> [options]')
@@ -33,7 +32,8 @@ export async function main(argv: string[]): Promise<number> {
     .version()
     .fail((message, err) => {
       if (err) throw err;
-      usageError = message;
+      // Throwing stops yargs here; returning would let it run the command's handler regardless.
+      throw new CommandError(`${message}\nRun "gpio-aggfs --help" for usage.`, EXIT_USAGE);
     });
   try {
     await parser.parseAsync();
@@ -48,10 +48,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     console.error(err);
     return EXIT_INTERNAL;
-  }
-  if (usageError !== undefined) {
-    console.error(`gpio-aggfs: ${usageError}\nRun "gpio-aggfs --help" for usage.`);
-    return EXIT_USAGE;
   }
   return 0;
 }

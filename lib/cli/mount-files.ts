@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError } from './failure.js';
 
@@ -29,19 +29,35 @@ export class MountFiles {
    * explanation from agg/last_error.
    */
   async control(file: 'new_device' | 'delete_device', text: string): Promise<void> {
+    let handle: FileHandle;
     try {
-      await writeFile(this.path('agg', file), text);
+      handle = await open(this.path('agg', file), 'w');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       if (code === 'ENOENT' && !(await this.isMount())) {
         throw new CommandError(`${this.mountpoint} is not a gpio-aggfs mount`);
       }
+      // Refused before the daemon saw the text (e.g. by the file's mode): last_error is about something else.
+      throw new CommandError(`cannot open ${this.path('agg', file)}: ${strerror(err)}`);
+    }
+    try {
+      await handle.writeFile(text);
+    } catch (err) {
       const reason = await this.read('agg', 'last_error').then((t) => t.trim(), () => '');
-      throw new CommandError(reason !== '' ? `${reason}` : `${file}: ${(err as Error).message}`);
+      throw new CommandError(reason !== '' ? reason : `${file}: ${strerror(err)}`);
+    } finally {
+      await handle.close();
     }
   }
 
   private async isMount(): Promise<boolean> {
     return readFile(this.path('agg', 'devices')).then(() => true, () => false);
   }
+}
+
+/** "permission denied (EACCES)" rather than Node's "EACCES: permission denied, open '…'". */
+function strerror(err: unknown): string {
+  const { code, message } = err as NodeJS.ErrnoException;
+  const text = message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return code === undefined ? text : `${text} (${code})`;
 }
