@@ -1,17 +1,27 @@
 import { resolve } from 'node:path';
 import createDebug from 'debug';
+import { AGGREGATOR_PREFIX } from './aggregator/aggregator.js';
 import { Registry } from './aggregator/registry.js';
+import { applyConfig } from './config/apply-config.js';
+import { loadConfig } from './config/config-file.js';
 import { openBackend } from './gpio/open-backend.js';
 import { mountFuse } from './fs/fuse-transport.js';
 import { prepareMountpoint } from './fs/mountpoint.js';
 import { FsOperations } from './fs/operations.js';
 import { Tree } from './fs/tree.js';
+import { restoreState } from './state/restore.js';
+import { EMPTY_STATE, loadState } from './state/state-file.js';
+import { StateRecorder } from './state/state-recorder.js';
 
 const log = createDebug('gpio-aggfs:service');
 
 export interface ServiceOptions {
   readonly mountpoint: string;
   readonly sim?: string | undefined;
+  /** State file: restored at start, saved after every change. */
+  readonly state?: string | undefined;
+  /** Config file: applied at start, after the state. */
+  readonly config?: string | undefined;
 }
 
 export interface RunningService {
@@ -23,20 +33,41 @@ export interface RunningService {
 }
 
 /**
- * Start gpio-aggfs: open the backend, prepare the mountpoint, mount. Stopping
- * ends every event stream, unmounts, then releases every line.
+ * Start gpio-aggfs: read the state and config files, open the backend,
+ * restore the saved aggregators and permissions, apply the config, save the
+ * result, mount. Any error before the mount releases everything and nothing
+ * is mounted. Stopping ends every event stream, unmounts, then releases
+ * every line (without touching the state file).
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const mountpoint = resolve(options.mountpoint);
+  const saved = options.state === undefined ? EMPTY_STATE : loadState(options.state);
+  const config = options.config === undefined ? undefined : loadConfig(options.config);
   await prepareMountpoint(mountpoint);
   const { backend, sim } = await openBackend({ sim: options.sim });
   const registry = new Registry(backend);
   const tree = new Tree(registry, sim);
   const operations = new FsOperations(tree);
+  let recorder: StateRecorder | undefined;
   let mounted;
   try {
+    const { failures, kept } = restoreState(saved, registry, tree);
+    for (const { id, spec, error } of failures) {
+      console.error(`gpio-aggfs: ${AGGREGATOR_PREFIX}${id} (spec "${spec}") not restored: ${error.message} (${error.code});`
+        + ` kept in ${options.state ?? 'the state file'} and tried again at the next start`
+        + ` (write ${AGGREGATOR_PREFIX}${id} to agg/delete_device to forget it)`);
+    }
+    if (config !== undefined) applyConfig(config, registry, tree);
+    if (options.state !== undefined) {
+      recorder = new StateRecorder(options.state, registry, tree, kept);
+      recorder.save();
+      recorder.start(operations);
+    }
     mounted = await mountFuse(mountpoint, operations);
   } catch (err) {
+    recorder?.stop();
+    registry.closeAll();
+    tree.close();
     backend.close();
     throw err;
   }
@@ -48,6 +79,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       log('stopping');
+      recorder?.stop();
       registry.closeAll();
       operations.releaseAll();
       try {

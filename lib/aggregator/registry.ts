@@ -19,10 +19,19 @@ export type RegistryEvent =
   | { readonly type: 'created'; readonly aggregator: Aggregator }
   | { readonly type: 'deleted'; readonly aggregator: Aggregator };
 
+/** An aggregator known from saved state whose lines could not be taken. */
+export interface ReservedAggregator {
+  readonly id: number;
+  readonly spec: string;
+}
+
 /** All aggregators of one gpio-aggfs instance, and the lines they hold. */
 export class Registry {
   private readonly aggregators = new Map<number, Aggregator>();
   private readonly listeners = new Set<(event: RegistryEvent) => void>();
+  /** Ids kept for aggregators that could not be restored: not reused, until deleted. */
+  private readonly reservations = new Map<number, string>();
+  private readonly forgetListeners = new Set<(forgotten: ReservedAggregator) => void>();
 
   constructor(readonly backend: Backend) {}
 
@@ -34,7 +43,7 @@ export class Registry {
   create(specText: string, id?: number): Aggregator {
     const lines = resolveSpec(parseSpec(specText), this.backend.listChips());
     const newId = id ?? this.lowestFreeId();
-    if (this.aggregators.has(newId)) {
+    if (this.aggregators.has(newId) || this.reservations.has(newId)) {
       throw new GpioAggError('EEXIST', `${AGGREGATOR_PREFIX}${newId} already exists`);
     }
     const handles: LineHandle[] = [];
@@ -53,10 +62,37 @@ export class Registry {
     return aggregator;
   }
 
-  /** Delete by `gpio-agg.N` (or the kernel's `gpio-aggregator.N`). */
-  delete(nameText: string): Aggregator {
+  /**
+   * Keep `id` for an aggregator of the saved state whose lines could not be
+   * taken: the id is not given to a new aggregator, and the state keeps it
+   * until `delete` forgets it.
+   */
+  reserve(id: number, spec: string): void {
+    if (this.aggregators.has(id) || this.reservations.has(id)) {
+      throw new GpioAggError('EEXIST', `${AGGREGATOR_PREFIX}${id} already exists`);
+    }
+    this.reservations.set(id, spec);
+  }
+
+  /** Reserved aggregators in id order. */
+  reserved(): ReservedAggregator[] {
+    return [...this.reservations].map(([id, spec]) => ({ id, spec })).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Delete by `gpio-agg.N` (or the kernel's `gpio-aggregator.N`). Deleting a
+   * reserved id forgets it (returns undefined).
+   */
+  delete(nameText: string): Aggregator | undefined {
     const id = parseAggregatorName(nameText);
     const aggregator = this.aggregators.get(id);
+    const reservedSpec = this.reservations.get(id);
+    if (aggregator === undefined && reservedSpec !== undefined) {
+      this.reservations.delete(id);
+      log('forgot unrestored %s%d: %s', AGGREGATOR_PREFIX, id, reservedSpec);
+      for (const listener of [...this.forgetListeners]) listener({ id, spec: reservedSpec });
+      return undefined;
+    }
     if (aggregator === undefined) {
       throw new GpioAggError('ENOENT', `no aggregator ${AGGREGATOR_PREFIX}${id}`);
     }
@@ -84,6 +120,12 @@ export class Registry {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called when `delete` forgets a reserved id. Returns an unsubscribe function. */
+  onForget(listener: (forgotten: ReservedAggregator) => void): () => void {
+    this.forgetListeners.add(listener);
+    return () => this.forgetListeners.delete(listener);
+  }
+
   /** Delete every aggregator, releasing all lines (shutdown). */
   closeAll(): void {
     for (const aggregator of this.list()) this.delete(aggregator.name);
@@ -91,7 +133,7 @@ export class Registry {
 
   private lowestFreeId(): number {
     let id = 0;
-    while (this.aggregators.has(id)) id += 1;
+    while (this.aggregators.has(id) || this.reservations.has(id)) id += 1;
     return id;
   }
 

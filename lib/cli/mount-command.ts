@@ -18,7 +18,9 @@ export const mountCommand: CommandModule<object, MountArgs> = {
     .option('state', { type: 'string', describe: 'State file: aggregators and permissions, restored at start' })
     .option('config', { type: 'string', describe: 'Config file (JSON): aggregators with owners and modes applied at start' }),
   handler: async (args: ArgumentsCamelCase<MountArgs>) => {
-    const service = await startService({ mountpoint: args.mountpoint, sim: args.sim });
+    const service = await startService({
+      mountpoint: args.mountpoint, sim: args.sim, state: args.state, config: args.config,
+    });
     const onSignal = (signal: NodeJS.Signals): void => {
       console.error(`gpio-aggfs: ${signal}: unmounting ${service.mountpoint}`);
       void service.stop();

@@ -25,6 +25,7 @@ export class FsOperations {
   private readonly openFiles = new Map<number, OpenFile>();
   /** Handle 0 is avoided: some bindings treat it as "no handle". */
   private nextHandle = 1;
+  private readonly metadataListeners = new Set<(path: string) => void>();
 
   constructor(private readonly tree: Tree) {}
 
@@ -75,11 +76,19 @@ export class FsOperations {
 
   chmod(path: string, mode: number): void {
     this.node(path).chmod(mode);
+    this.metadataChanged(path);
   }
 
   chown(path: string, uid: number, gid: number): void {
     const normalise = (id: number): number | undefined => (id === -1 || id === UNCHANGED_ID ? undefined : id);
     this.node(path).chown(normalise(uid), normalise(gid));
+    this.metadataChanged(path);
+  }
+
+  /** Called after each chmod/chown (the state file records them). Returns an unsubscribe function. */
+  onMetadataChange(listener: (path: string) => void): () => void {
+    this.metadataListeners.add(listener);
+    return () => this.metadataListeners.delete(listener);
   }
 
   utimens(path: string, atime: Date, mtime: Date): void {
@@ -107,6 +116,10 @@ export class FsOperations {
   /** Release every open file (unmount). */
   releaseAll(): void {
     for (const handle of [...this.openFiles.keys()]) this.release(handle);
+  }
+
+  private metadataChanged(path: string): void {
+    for (const listener of [...this.metadataListeners]) listener(path);
   }
 
   private node(path: string): FsNode {
