@@ -25,6 +25,7 @@ export function parseChoice<T extends string>(input: string, choices: readonly T
 
 const LONG_MAX = (1n << 63n) - 1n;
 const LONG_MIN = -(1n << 63n);
+const COMMON_LONGS: ReadonlyMap<string, bigint> = new Map([['0', 0n], ['1', 1n], ['0\n', 0n], ['1\n', 1n]]);
 
 /**
  * `kstrtol(s, 0, &res)`: optional sign, then a decimal number, a `0x`/`0X`
@@ -33,6 +34,9 @@ const LONG_MIN = -(1n << 63n);
  * ERANGE, as the kernel returns.
  */
 export function parseKernelLong(input: string): bigint {
+  // `echo 0` / `echo 1` to a value file, the hot path, skip the regular expression and BigInt parsing.
+  const common = COMMON_LONGS.get(input);
+  if (common !== undefined) return common;
   const text = sysfsWord(input);
   const match = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
   if (match === null) {

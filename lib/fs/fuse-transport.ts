@@ -13,9 +13,10 @@ const log = createDebug('gpio-aggfs:fuse');
  * (which fuse-native only lets through `fsname`) sends every read to us, so
  * an open fd never sees a stale page-cache copy of a value. Entry and
  * attribute timeouts of 0 make a deleted or re-created aggregator visible
- * at once.
+ * at once. Exported for the benchmark's floor filesystem, which mounts with
+ * exactly these.
  */
-const MOUNT_OPTIONS = {
+export const MOUNT_OPTIONS = {
   allowOther: true,
   defaultPermissions: true,
   // The source names the serving pid, so that `unmount` and a second instance can find it.
