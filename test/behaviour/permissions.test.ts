@@ -65,6 +65,9 @@ t.test('test users', async (t) => {
 t.test('a user is denied a line it does not own', async (t) => {
   const agg = await create('gpiochip0 0');
   const line = daemon.path(agg, 'line0');
+  // Lines keep their direction between tests (as the kernel's do): start from an input.
+  await write(`${line}/direction`, 'in');
+  await daemon.lines.pull('gpiochip0', 0, 'pull-down');
 
   t.test('default modes: others read, only root writes', async (t) => {
     const read = await cat(`${line}/value`, bob);
@@ -213,6 +216,8 @@ t.test('chmod and chown are refused on entries the user does not own', async (t)
 t.test('the owner of a line can chmod it, but not give it away', async (t) => {
   const agg = await create('gpiochip1 5');
   const line = daemon.path(agg, 'line0');
+  await write(`${line}/direction`, 'in');
+  await daemon.lines.pull('gpiochip1', 5, 'pull-down');
   t.equal((await run(['chown', '-R', `${alice.uid}:${alice.gid}`, line])).code, 0);
 
   const chmodFile = await run(['chmod', '0600', `${line}/value`], { as: alice });

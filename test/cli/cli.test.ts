@@ -71,8 +71,10 @@ t.test('new, list, delete', async (t) => {
   t.not(named, agg);
   t.equal(await readFile(join(mnt, named, 'spec'), 'utf8'), 'gpiochip0 5 gpiochip1 2\n', 'a word with a space is one line name');
 
-  // line0 driven high; line1 handed to alice and closed to others.
+  // line0 driven high; line1 an input pulled low (whatever an earlier test left), handed to alice and closed to others.
   t.equal((await sh(`echo high > ${q(join(mnt, agg, 'line0', 'direction'))}`)).code, 0);
+  t.equal((await sh(`echo in > ${q(join(mnt, agg, 'line1', 'direction'))}`)).code, 0);
+  await daemon.lines.pull('gpiochip0', 2, 'pull-down');
   t.equal((await run(['chown', '-R', `${alice.uid}:${alice.gid}`, join(mnt, agg, 'line1')])).code, 0);
   t.equal((await run(['chmod', '0750', join(mnt, agg, 'line1')])).code, 0);
 
@@ -110,7 +112,7 @@ t.test('new, list, delete', async (t) => {
     t.match(lines[0], new RegExp(`^${agg.replace('.', '\\.')}\\s+gpiochip0 1-2\\s+\\(owner 0:0 mode 0755\\)$`));
     t.match(lines[1], /^\s+line0\s+gpiochip0 1\s+out\s+1\s+0:0 0755 "LED1"$/);
     t.match(lines[2], new RegExp(`^\\s+line1\\s+gpiochip0 2\\s+in\\s+0\\s+${alice.uid}:${alice.gid} 0750$`));
-    t.match(listed.stdout, /line0\s+gpiochip0 5\s+in\s+0\s+0:0 0755 "status led"/);
+    t.match(listed.stdout, /line0\s+gpiochip0 5\s+(in|out)\s+[01]\s+0:0 0755 "status led"/);
   });
 
   t.test('delete', async (t) => {
@@ -172,6 +174,7 @@ t.test('commands on a path that is not a gpio-aggfs mount', async (t) => {
 });
 
 t.test('usage errors exit 2 with a hint', async (t) => {
+  const devices = await readFile(join(mnt, 'agg', 'devices'), 'utf8');
   for (const args of [[], ['frob'], ['list', mnt, 'extra'], ['delete', mnt, 'gpio-agg.0', 'extra'],
     ['unmount', mnt, 'extra'], ['chips', '--bogus'], ['new', mnt], ['list']]) {
     const result = await cli(args);
@@ -181,8 +184,7 @@ t.test('usage errors exit 2 with a hint', async (t) => {
     t.equal(result.stdout, '');
   }
   t.ok(await mountedAt(mnt), 'a rejected unmount left the mount alone');
-  const devices = await readFile(join(mnt, 'agg', 'devices'), 'utf8');
-  t.notMatch(devices, /gpio-agg\.0 gpiochip0 1-2\n.*gpio-agg/s, 'a rejected command did nothing');
+  t.equal(await readFile(join(mnt, 'agg', 'devices'), 'utf8'), devices, 'a rejected command did nothing');
 });
 
 interface ListedChip {
