@@ -5,14 +5,21 @@
 // component costs a LOOKUP round trip (entry timeout 0), so opens are
 // compared at both depths.
 //
-//   node test/bench/floor-fs.mjs <mountpoint>
+// `--tree FILE` adds a tree to serve beside them: a JSON array of
+// [path, mode, size] (the benchmark copies the shape of a 512-line
+// aggregator, so `ls -lR` can be compared on the same tree).
+//
+//   node test/bench/floor-fs.mjs <mountpoint> [--tree FILE]
 // Prints "ready" once mounted; unmounts on SIGTERM/SIGINT.
+import { readFileSync } from 'node:fs';
+import { dirname, basename } from 'node:path';
 import Fuse from 'fuse-native';
 import { MOUNT_OPTIONS } from '../../dist/fs/fuse-transport.js';
 
 const mountpoint = process.argv[2];
-if (mountpoint === undefined) {
-  console.error('usage: floor-fs.mjs <mountpoint>');
+const treeFile = process.argv[3] === '--tree' ? process.argv[4] : undefined;
+if (mountpoint === undefined || (process.argv.length > 3 && treeFile === undefined)) {
+  console.error('usage: floor-fs.mjs <mountpoint> [--tree FILE]');
   process.exit(2);
 }
 
@@ -26,6 +33,16 @@ const ENTRIES = new Map([
   ['/gpio-agg.0', ROOT], ['/gpio-agg.0/line0', ROOT], ['/gpio-agg.0/line0/value', FILE],
 ]);
 const LISTINGS = new Map([['/', ['value', 'gpio-agg.0']], ['/gpio-agg.0', ['line0']], ['/gpio-agg.0/line0', ['value']]]);
+if (treeFile !== undefined) {
+  for (const [path, mode, size] of JSON.parse(readFileSync(treeFile, 'utf8'))) {
+    if (ENTRIES.has(path)) continue;
+    ENTRIES.set(path, stat(mode, size));
+    if ((mode & 0o170000) === 0o040000 && !LISTINGS.has(path)) LISTINGS.set(path, []);
+    const parent = dirname(path);
+    if (!LISTINGS.has(parent)) LISTINGS.set(parent, []);
+    LISTINGS.get(parent).push(basename(path));
+  }
+}
 
 const fuse = new Fuse(mountpoint, {
   getattr: (path, cb) => {

@@ -1,5 +1,8 @@
 // Summarise a V8 .cpuprofile (node --cpu-prof): top functions by self time
-// and self time by origin (gpio-aggfs, fuse-native, Node, GC, idle).
+// and self time by origin (gpio-aggfs, fuse-native, Node, GC, idle). Only
+// the main JavaScript thread is sampled: libfuse's own thread (reading
+// /dev/fuse, path resolution in its high-level API, writing replies) is not
+// in a .cpuprofile.
 //
 //   node test/bench/profile-summary.mjs <file.cpuprofile> [top]
 import { readFileSync } from 'node:fs';
@@ -15,6 +18,7 @@ function origin(url, functionName, root) {
   if (url.includes('/node_modules/')) return 'other dependencies';
   if (url.startsWith('node:') || url === '') return 'node internals / native';
   if (root !== undefined && url.includes(`${root}/dist/`)) return 'gpio-aggfs';
+  if (root !== undefined && url.includes(`${root}/test/bench/`)) return 'benchmark floor (floor-fs.mjs)';
   if (root !== undefined && url.includes(root)) return 'gpio-aggfs (other)';
   return 'other';
 }
