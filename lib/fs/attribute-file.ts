@@ -43,7 +43,9 @@ export class AttributeFile extends FileNode {
         if (data.length > maxWrite) {
           throw new GpioAggError('EINVAL', `write of ${data.length} bytes exceeds the ${maxWrite}-byte limit`);
         }
-        store(data.toString('latin1'));
+        // kernfs hands store() a C string: like sysfs, the text ends at the first NUL byte.
+        const end = data.indexOf(0);
+        store((end < 0 ? data : data.subarray(0, end)).toString('latin1'));
         return data.length;
       },
       release(): void {},
