@@ -67,6 +67,14 @@ export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted
   const refuse = (path: string, cb: (code: number) => void): void =>
     status(cb, () => fs.refuseNamespaceChange(path));
 
+  // fuse-native turns on libfuse's own request trace whenever DEBUG contains a
+  // "*"; gpio-aggfs:* should only enable our logs (the debug package has read
+  // DEBUG already), so DEBUG is hidden from it while mounting. The trace is
+  // asked for by naming fuse-bindings in DEBUG.
+  const debugSetting = process.env.DEBUG;
+  const traceRequests = debugSetting !== undefined && /(^|,)fuse-bindings(,|$)/.test(debugSetting);
+  delete process.env.DEBUG;
+
   const fuse = new Fuse(mountpoint, {
     getattr: (path, cb) => {
       try { cb(0, fs.getattr(path)); } catch (err) { cb(fuseCode(err)); }
@@ -105,19 +113,13 @@ export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted
     rename: (src, _dest, cb) => refuse(src, cb),
     link: (_src, dest, cb) => refuse(dest, cb),
     symlink: (_target, path, cb) => refuse(path, cb),
-  }, { ...MOUNT_OPTIONS });
+  }, { ...MOUNT_OPTIONS, debug: traceRequests });
 
   const onInterrupt = (): void => {
     log('interrupt');
     fs.interruptWaitingReads();
   };
   process.on(INTERRUPT_SIGNAL, onInterrupt);
-  // fuse-native turns on libfuse's own debug output whenever DEBUG contains a
-  // "*"; gpio-aggfs:* should only enable our logs (the debug package has read
-  // DEBUG already). DEBUG=fuse-bindings still asks for libfuse's output.
-  const debugSetting = process.env.DEBUG;
-  if (debugSetting !== undefined && !/(^|,)fuse-bindings(,|$)/.test(debugSetting)) delete process.env.DEBUG;
-
   return new Promise((resolve, reject) => {
     fuse.mount((err) => {
       if (debugSetting !== undefined) process.env.DEBUG = debugSetting;
