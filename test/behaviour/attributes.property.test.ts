@@ -21,7 +21,11 @@ const CHIP = 'gpiochip0';
 const OFFSET = 2;
 
 const daemon = await startDaemon();
-t.teardown(() => stopDaemon(daemon));
+t.teardown(async () => {
+  // Leave the lines as inputs pulled down for whatever runs next on the same chips.
+  await resetLines('gpio-agg.0', [[CHIP, OFFSET] as const]).catch(() => {});
+  await stopDaemon(daemon);
+});
 
 async function stopDaemon(instance: Daemon): Promise<void> {
   const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000).unref());
@@ -30,6 +34,23 @@ async function stopDaemon(instance: Daemon): Promise<void> {
 
 const made = await sh(`echo ${q(`${CHIP} ${OFFSET}`)} > ${q(daemon.path('agg', 'new_device'))}`);
 if (made.code !== 0) throw new Error(`cannot create the aggregator: ${made.stderr}`);
+
+/**
+ * Line state outlives a mount: in the VM the gpio-sim chips keep each line's
+ * direction and pull from one test file to the next. Start from inputs
+ * pulled down, and leave the lines so.
+ */
+async function resetLines(aggregator: string, lines: readonly (readonly [string, number])[]): Promise<void> {
+  const script = lines.map((_, k) => {
+    const dir = q(daemon.path(aggregator, `line${k}`));
+    return `echo none > ${dir}/edge && echo in > ${dir}/direction && echo 0 > ${dir}/active_low`
+      + ` && echo as-is > ${dir}/bias && echo push-pull > ${dir}/drive`;
+  }).join(' && ');
+  const result = await sh(script);
+  if (result.code !== 0) throw new Error(`cannot reset the lines of ${aggregator}: ${result.stderr}`);
+  for (const [chip, offset] of lines) await daemon.lines.pull(chip, offset, 'pull-down');
+}
+await resetLines('gpio-agg.0', [[CHIP, OFFSET] as const]);
 
 const WORDS = {
   direction: ['in', 'out', 'low', 'high'],
