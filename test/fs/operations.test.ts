@@ -1,6 +1,9 @@
 import { constants } from 'node:fs';
 import t from 'tap';
+import { Registry } from '../../lib/aggregator/registry.js';
 import { FsOperations } from '../../lib/fs/operations.js';
+import { parseBoard } from '../../lib/gpio/board.js';
+import { SimBackend } from '../../lib/gpio/sim-backend.js';
 import { Tree } from '../../lib/fs/tree.js';
 import { simRegistry } from '../helpers/sim.js';
 
@@ -136,4 +139,16 @@ t.test('.sim pull and value files drive and show the simulated line', async (t) 
   t.equal(text(ops.read(ops.open('/.sim/gpiochip1/sim_gpio4/value', constants.O_RDONLY), 10, 0)), '1\n');
   t.throws(() => ops.write(pull, Buffer.from('up'), 0), { code: 'EINVAL' });
   t.equal(text(ops.read(pull, 100, 0)), 'pull-up\n', 'rejected write changed nothing');
+});
+
+t.test('a chip that refuses bias: EOPNOTSUPP, and the line is unchanged', async (t) => {
+  const sim = new SimBackend(parseBoard({ chips: [{ label: 'no-bias', lines: 2, bias: false }] }, 'board.json'));
+  const ops = new FsOperations(new Tree(new Registry(sim), sim));
+  ops.write(ops.open('/agg/new_device', constants.O_WRONLY), Buffer.from('gpiochip0 0'), 0);
+  const bias = ops.open('/gpio-agg.0/line0/bias', constants.O_RDWR);
+  t.throws(() => ops.write(bias, Buffer.from('pull-up\n'), 0), { code: 'EOPNOTSUPP' });
+  t.equal(text(ops.read(bias, 100, 0)), 'as-is\n');
+  t.equal(sim.pull('gpiochip0', 0), 'pull-down');
+  ops.write(bias, Buffer.from('as-is'), 0);
+  t.equal(text(ops.read(bias, 100, 0)), 'as-is\n', 'as-is is always accepted');
 });

@@ -10,6 +10,7 @@ import { gpioEventFds } from '../../lib/gpio/edge-reader.js';
 import { LibgpiodBackend } from '../../lib/gpio/libgpiod-backend.js';
 import { libgpiodError } from '../../lib/gpio/libgpiod-line.js';
 import { errnoFromMessage } from '../helpers/errno.js';
+import { resetKernelLines } from '../helpers/kernel-lines.js';
 
 const mustRun = process.env.GPIO_AGGFS_VM === '1' || process.env.CI === 'true';
 if (!existsSync('/dev/gpiochip0')) {
@@ -19,6 +20,8 @@ if (!existsSync('/dev/gpiochip0')) {
     t.plan(0, 'no GPIO chips on this machine; run it in the VM: bash test/vm/run.sh -- npx tap test/gpio/libgpiod-backend.test.ts');
   }
 } else {
+  // Earlier test files may have left lines as outputs: start from the VM's initial state.
+  resetKernelLines();
   suite();
 }
 

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resetKernelLines } from './kernel-lines.js';
 import { run, withoutRunnerHooks } from './run.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,6 +67,8 @@ export async function newMountpoint(): Promise<string> {
 
 /** Start `gpio-aggfs mount` as a separate process and wait until agg/new_device exists. */
 export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> {
+  // Real gpio-sim lines keep their state between daemons: start each from the VM's initial state.
+  if (BACKEND === 'libgpiod') resetKernelLines();
   const mountpoint = options.mountpoint ?? await newMountpoint();
   const backendArgs = BACKEND === 'sim' ? ['--sim', BOARD] : [];
   const [command, ...args] = withoutRunnerHooks([process.execPath, BIN, 'mount', mountpoint, ...backendArgs, ...(options.args ?? [])]);
