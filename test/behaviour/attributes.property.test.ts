@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import t from 'tap';
-import { BACKEND, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { BACKEND, startDaemon, stopOrKill } from '../helpers/daemon.js';
+import { resetLines } from '../helpers/line-files.js';
 import { q, sh, type RunResult } from '../helpers/run.js';
 
 /*
@@ -23,34 +24,14 @@ const OFFSET = 2;
 const daemon = await startDaemon();
 t.teardown(async () => {
   // Leave the lines as inputs pulled down for whatever runs next on the same chips.
-  await resetLines('gpio-agg.0', [[CHIP, OFFSET] as const]).catch(() => {});
-  await stopDaemon(daemon);
+  await resetLines(daemon, 'gpio-agg.0', [[CHIP, OFFSET] as const]).catch(() => {});
+  await stopOrKill(daemon);
 });
-
-async function stopDaemon(instance: Daemon): Promise<void> {
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000).unref());
-  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
-}
 
 const made = await sh(`echo ${q(`${CHIP} ${OFFSET}`)} > ${q(daemon.path('agg', 'new_device'))}`);
 if (made.code !== 0) throw new Error(`cannot create the aggregator: ${made.stderr}`);
 
-/**
- * Line state outlives a mount: in the VM the gpio-sim chips keep each line's
- * direction and pull from one test file to the next. Start from inputs
- * pulled down, and leave the lines so.
- */
-async function resetLines(aggregator: string, lines: readonly (readonly [string, number])[]): Promise<void> {
-  const script = lines.map((_, k) => {
-    const dir = q(daemon.path(aggregator, `line${k}`));
-    return `echo none > ${dir}/edge && echo in > ${dir}/direction && echo 0 > ${dir}/active_low`
-      + ` && echo as-is > ${dir}/bias && echo push-pull > ${dir}/drive`;
-  }).join(' && ');
-  const result = await sh(script);
-  if (result.code !== 0) throw new Error(`cannot reset the lines of ${aggregator}: ${result.stderr}`);
-  for (const [chip, offset] of lines) await daemon.lines.pull(chip, offset, 'pull-down');
-}
-await resetLines('gpio-agg.0', [[CHIP, OFFSET] as const]);
+await resetLines(daemon, 'gpio-agg.0', [[CHIP, OFFSET] as const]);
 
 const WORDS = {
   direction: ['in', 'out', 'low', 'high'],

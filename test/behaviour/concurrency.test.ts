@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import t, { type Test } from 'tap';
-import { BACKEND, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { BACKEND, startDaemon, stopOrKill } from '../helpers/daemon.js';
+import { resetLines } from '../helpers/line-files.js';
 import { q, run, sh } from '../helpers/run.js';
 
 /*
@@ -19,15 +20,10 @@ const WRITERS = 8;
 const daemon = await startDaemon();
 t.teardown(async () => {
   // Leave the lines as inputs pulled down for whatever runs next on the same chips.
-  await resetLines('gpio-agg.0', Array.from({ length: 8 }, (_, k) => ['gpiochip0', k] as const)).catch(() => {});
-  await resetLines('gpio-agg.1', [['gpiochip1', 0] as const]).catch(() => {});
-  await stopDaemon(daemon);
+  await resetLines(daemon, 'gpio-agg.0', Array.from({ length: 8 }, (_, k) => ['gpiochip0', k] as const)).catch(() => {});
+  await resetLines(daemon, 'gpio-agg.1', [['gpiochip1', 0] as const]).catch(() => {});
+  await stopOrKill(daemon);
 });
-
-async function stopDaemon(instance: Daemon): Promise<void> {
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000).unref());
-  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
-}
 
 const NEW_DEVICE = daemon.path('agg', 'new_device');
 const DELETE_DEVICE = daemon.path('agg', 'delete_device');
@@ -38,23 +34,8 @@ for (const spec of ['gpiochip0 0-7', 'gpiochip1 0']) {
   if (created.code !== 0) throw new Error(`cannot create ${spec}: ${created.stderr}`);
 }
 
-/**
- * Line state outlives a mount: in the VM the gpio-sim chips keep each line's
- * direction and pull from one test file to the next. Start from inputs
- * pulled down, and leave the lines so.
- */
-async function resetLines(aggregator: string, lines: readonly (readonly [string, number])[]): Promise<void> {
-  const script = lines.map((_, k) => {
-    const dir = q(daemon.path(aggregator, `line${k}`));
-    return `echo none > ${dir}/edge && echo in > ${dir}/direction && echo 0 > ${dir}/active_low`
-      + ` && echo as-is > ${dir}/bias && echo push-pull > ${dir}/drive`;
-  }).join(' && ');
-  const result = await sh(script);
-  if (result.code !== 0) throw new Error(`cannot reset the lines of ${aggregator}: ${result.stderr}`);
-  for (const [chip, offset] of lines) await daemon.lines.pull(chip, offset, 'pull-down');
-}
-await resetLines('gpio-agg.0', Array.from({ length: 8 }, (_, k) => ['gpiochip0', k] as const));
-await resetLines('gpio-agg.1', [['gpiochip1', 0] as const]);
+await resetLines(daemon, 'gpio-agg.0', Array.from({ length: 8 }, (_, k) => ['gpiochip0', k] as const));
+await resetLines(daemon, 'gpio-agg.1', [['gpiochip1', 0] as const]);
 
 function attr(aggregator: number, line: number, file: string): string {
   return daemon.path(`gpio-agg.${aggregator}`, `line${line}`, file);

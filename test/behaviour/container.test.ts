@@ -2,7 +2,8 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t from 'tap';
-import { BACKEND, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { createAggregator } from '../helpers/aggregators.js';
+import { BACKEND, startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { q, run, sh, type Identity, type RunResult } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
 
@@ -20,30 +21,10 @@ t.setTimeout(BACKEND === 'libgpiod' ? 900_000 : 120_000);
 const { alice, bob } = await testUsers();
 
 const daemon = await startDaemon();
-t.teardown(() => stopDaemon(daemon));
+t.teardown(() => stopOrKill(daemon));
 
-/** SIGTERM; a daemon that does not stop then is killed and its stale mount cleared. */
-async function stopDaemon(instance: Daemon): Promise<void> {
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000).unref());
-  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
-}
-
-async function create(spec: string): Promise<string> {
-  const before = await devices();
-  const result = await sh(`echo ${q(spec)} > ${q(daemon.path('agg', 'new_device'))}`);
-  if (result.code !== 0) throw new Error(`creating "${spec}" failed: ${result.stderr}`);
-  const created = (await devices()).filter((name) => !before.includes(name));
-  if (created.length !== 1) throw new Error(`creating "${spec}" added ${created.join(', ') || 'nothing'}`);
-  return created[0] as string;
-}
-
-async function devices(): Promise<string[]> {
-  const text = await readFile(daemon.path('agg', 'devices'), 'utf8');
-  return text.split('\n').filter((line) => line !== '').map((line) => line.split(' ')[0] as string);
-}
-
-const exposed = await create('gpiochip0 3 gpiochip1 9');
-const other = await create('gpiochip0 4');
+const exposed = await createAggregator(daemon, 'gpiochip0 3 gpiochip1 9');
+const other = await createAggregator(daemon, 'gpiochip0 4');
 // The container's user owns line0 of the exposed aggregator, and the other aggregator's line too:
 // only the mount namespace keeps it away from the latter.
 // Lines keep their direction between tests (as the kernel's do): start from inputs pulled low.

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import t, { type Test } from 'tap';
-import { BACKEND, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { BACKEND, startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { q, sh, type RunResult } from '../helpers/run.js';
 
 /*
@@ -14,12 +14,7 @@ import { q, sh, type RunResult } from '../helpers/run.js';
 t.setTimeout(BACKEND === 'libgpiod' ? 900_000 : 120_000);
 
 const daemon = await startDaemon();
-t.teardown(() => stopDaemon(daemon));
-
-async function stopDaemon(instance: Daemon): Promise<void> {
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000).unref());
-  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
-}
+t.teardown(() => stopOrKill(daemon));
 
 const NEW_DEVICE = daemon.path('agg', 'new_device');
 const DELETE_DEVICE = daemon.path('agg', 'delete_device');
@@ -346,7 +341,7 @@ t.test('all-or-nothing: lines taken before the failing one are released', async 
 t.test('last_error: empty at first, the latest failure after each, kept across successes', async (t) => {
   // A fresh mount of its own, so that no earlier failure is remembered.
   const fresh = await startDaemon();
-  t.teardown(() => stopDaemon(fresh));
+  t.teardown(() => stopOrKill(fresh));
   const lastError = (): Promise<string> => readFile(fresh.path('agg', 'last_error'), 'utf8');
   t.equal(await lastError(), '');
   t.equal((await sh(`echo 'gpiochip0 9' > ${q(fresh.path('agg', 'new_device'))}`)).errno, 'EINVAL');

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import t from 'tap';
-import { BACKEND, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { aggregatorNames, createAggregator } from '../helpers/aggregators.js';
+import { BACKEND, startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { q, run, sh, type Identity } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
 
@@ -15,28 +15,7 @@ const users = await testUsers();
 const { alice, bob, group } = users;
 
 const daemon = await startDaemon();
-t.teardown(() => stopDaemon(daemon));
-
-/** SIGTERM; a daemon that does not stop then is killed and its stale mount cleared. */
-async function stopDaemon(instance: Daemon): Promise<void> {
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000).unref());
-  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
-}
-
-/** Create an aggregator as root; resolves to its name. */
-async function create(spec: string): Promise<string> {
-  const before = new Set(await devices());
-  const result = await sh(`echo ${q(spec)} > ${q(daemon.path('agg', 'new_device'))}`);
-  if (result.code !== 0) throw new Error(`creating "${spec}" failed: ${result.stderr}`);
-  const created = (await devices()).filter((name) => !before.has(name));
-  if (created.length !== 1) throw new Error(`creating "${spec}" added ${created.join(', ') || 'nothing'}`);
-  return created[0] as string;
-}
-
-async function devices(): Promise<string[]> {
-  const text = await readFile(daemon.path('agg', 'devices'), 'utf8');
-  return text.split('\n').filter((line) => line !== '').map((line) => line.split(' ')[0] as string);
-}
+t.teardown(() => stopOrKill(daemon));
 
 /** `echo text > file` as `as`. */
 function write(file: string, text: string, as?: Identity): ReturnType<typeof sh> {
@@ -63,7 +42,7 @@ t.test('test users', async (t) => {
 });
 
 t.test('a user is denied a line it does not own', async (t) => {
-  const agg = await create('gpiochip0 0');
+  const agg = await createAggregator(daemon, 'gpiochip0 0');
   const line = daemon.path(agg, 'line0');
   // Lines keep their direction between tests (as the kernel's do): start from an input.
   await write(`${line}/direction`, 'in');
@@ -106,7 +85,7 @@ t.test('a user is denied a line it does not own', async (t) => {
 });
 
 t.test('chown of a line (directory and files) and chmod o+w grant access', async (t) => {
-  const agg = await create('gpiochip0 1');
+  const agg = await createAggregator(daemon, 'gpiochip0 1');
   const line = daemon.path(agg, 'line0');
 
   t.equal((await write(`${line}/direction`, 'out', alice)).errno, 'EACCES', 'denied before the chown');
@@ -139,7 +118,7 @@ t.test('chown of a line (directory and files) and chmod o+w grant access', async
 });
 
 t.test('group access: chgrp + g+w lets members write, others not', async (t) => {
-  const agg = await create('gpiochip0 2');
+  const agg = await createAggregator(daemon, 'gpiochip0 2');
   const line = daemon.path(agg, 'line0');
 
   t.equal((await run(['chgrp', '-R', String(group.gid), line])).code, 0);
@@ -174,17 +153,17 @@ t.test('new_device and delete_device can be delegated by chown', async (t) => {
     await run(['chown', '0:0', newDevice, deleteDevice]);
   });
 
-  const before = await devices();
+  const before = await aggregatorNames(daemon);
   const denied = await write(newDevice, 'gpiochip1 0-1', alice);
   t.not(denied.code, 0);
   t.equal(denied.errno, 'EACCES');
-  t.same(await devices(), before, 'nothing created');
+  t.same(await aggregatorNames(daemon), before, 'nothing created');
 
   t.equal((await run(['chown', String(alice.uid), newDevice])).code, 0);
   t.equal(await ownership(newDevice), `200 ${alice.uid} 0`);
   const created = await write(newDevice, 'gpiochip1 0-1', alice);
   t.equal(created.code, 0, created.stderr);
-  const added = (await devices()).filter((name) => !before.includes(name));
+  const added = (await aggregatorNames(daemon)).filter((name) => !before.includes(name));
   t.equal(added.length, 1);
   const agg = added[0] as string;
   t.equal((await cat(daemon.path(agg, 'spec'), alice)).stdout, 'gpiochip1 0-1\n');
@@ -192,16 +171,16 @@ t.test('new_device and delete_device can be delegated by chown', async (t) => {
 
   const notYet = await write(deleteDevice, agg, alice);
   t.equal(notYet.errno, 'EACCES');
-  t.ok((await devices()).includes(agg));
+  t.ok((await aggregatorNames(daemon)).includes(agg));
   t.equal((await run(['chown', String(alice.uid), deleteDevice])).code, 0);
   const deleted = await write(deleteDevice, agg, alice);
   t.equal(deleted.code, 0, deleted.stderr);
-  t.notOk((await devices()).includes(agg));
+  t.notOk((await aggregatorNames(daemon)).includes(agg));
   t.equal((await run(['ls', daemon.path(agg)])).errno, 'ENOENT');
 });
 
 t.test('chmod and chown are refused on entries the user does not own', async (t) => {
-  const agg = await create('gpiochip1 4');
+  const agg = await createAggregator(daemon, 'gpiochip1 4');
   const line = daemon.path(agg, 'line0');
   for (const target of [daemon.path(agg), line, `${line}/value`, daemon.path(agg, 'label'), daemon.path('agg', 'new_device')]) {
     const chmod = await run(['chmod', '0777', target], { as: bob });
@@ -214,7 +193,7 @@ t.test('chmod and chown are refused on entries the user does not own', async (t)
 });
 
 t.test('the owner of a line can chmod it, but not give it away', async (t) => {
-  const agg = await create('gpiochip1 5');
+  const agg = await createAggregator(daemon, 'gpiochip1 5');
   const line = daemon.path(agg, 'line0');
   await write(`${line}/direction`, 'in');
   await daemon.lines.pull('gpiochip1', 5, 'pull-down');
@@ -239,7 +218,7 @@ t.test('the owner of a line can chmod it, but not give it away', async (t) => {
 });
 
 t.test('root is refused opening read-only files for write', async (t) => {
-  const agg = await create('gpiochip1 6');
+  const agg = await createAggregator(daemon, 'gpiochip1 6');
   const files = [...READ_ONLY_FILES.map((f) => daemon.path(agg, f)), daemon.path('agg', 'devices'), daemon.path('agg', 'last_error')];
   for (const file of files) {
     // An events read blocks until an edge: never cat it here.
@@ -259,7 +238,7 @@ t.test('root is refused opening read-only files for write', async (t) => {
 });
 
 t.test('chmod and chown work on gpio-agg.N, lineK and every attribute', async (t) => {
-  const agg = await create('gpiochip1 7-8');
+  const agg = await createAggregator(daemon, 'gpiochip1 7-8');
   const targets = [
     agg, 'label', 'ngpio', 'spec', 'line0', 'line1',
     ...LINE_ATTRIBUTES.map((a) => `line1/${a}`),

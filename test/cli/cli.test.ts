@@ -2,19 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { BACKEND, BIN, BOARD, newMountpoint, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { BACKEND, BIN, BOARD, newMountpoint, startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { run, sh, q, type Identity, type RunResult } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
 
 /** `gpio-aggfs …` as a separate process, as a user would run it. */
 function cli(args: readonly string[], as?: Identity): Promise<RunResult> {
   return run([process.execPath, BIN, ...args], as === undefined ? {} : { as });
-}
-
-/** SIGTERM; a daemon that does not stop then is killed and its stale mount cleared. */
-async function stopDaemon(instance: Daemon): Promise<void> {
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000).unref());
-  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
 }
 
 async function mountedAt(mountpoint: string): Promise<boolean> {
@@ -36,7 +30,7 @@ t.setTimeout(BACKEND === 'libgpiod' ? 900_000 : 120_000);
 
 const { alice, bob } = await testUsers();
 const daemon = await startDaemon();
-t.teardown(() => stopDaemon(daemon));
+t.teardown(() => stopOrKill(daemon));
 const mnt = daemon.mountpoint;
 
 t.test('--help for the program and each command', async (t) => {
@@ -234,7 +228,7 @@ t.test('chips', async (t) => {
 t.test('unmount stops the daemon and releases its lines', async (t) => {
   const mountpoint = await newMountpoint();
   let second = await startDaemon({ mountpoint });
-  t.teardown(() => stopDaemon(second));
+  t.teardown(() => stopOrKill(second));
   const created = await cli(['new', mountpoint, 'gpiochip1', '10-11']);
   t.equal(created.code, 0, created.stderr);
   t.ok(await mountedAt(mountpoint));

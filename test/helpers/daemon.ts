@@ -115,3 +115,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
 function osSignal(signal: NodeJS.Signals): number {
   return signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 0;
 }
+
+/**
+ * SIGTERM, and wait up to `timeoutMs` for the exit; a daemon that has not
+ * stopped by then is killed and its stale mount cleared.
+ */
+export async function stopOrKill(instance: Daemon, timeoutMs = 15000): Promise<void> {
+  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), timeoutMs).unref());
+  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
+}

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
-import { BACKEND, BIN, BOARD, newMountpoint, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { BACKEND, BIN, BOARD, newMountpoint, startDaemon, stopOrKill, type Daemon } from '../helpers/daemon.js';
 import { q, run, sh, withoutRunnerHooks } from '../helpers/run.js';
 
 // Every process start is slow under the VM's software emulation.
@@ -12,16 +12,10 @@ const SLOW = BACKEND === 'libgpiod' ? 10 : 1;
 
 const SPEC = 'gpiochip0 0-2 gpiochip1 3';
 
-/** SIGTERM; a daemon that does not stop then is killed and its stale mount cleared. */
-async function stopDaemon(instance: Daemon): Promise<void> {
-  const timeout = new Promise<'timeout'>((done) => setTimeout(() => done('timeout'), 15000 * SLOW).unref());
-  if (await Promise.race([instance.stop(), timeout]) === 'timeout') await instance.stop('SIGKILL');
-}
-
 /** Start a daemon that the test's teardown stops whatever happens. */
 async function daemonFor(t: Test, mountpoint?: string): Promise<Daemon> {
   const daemon = await startDaemon(mountpoint === undefined ? {} : { mountpoint });
-  t.teardown(() => stopDaemon(daemon));
+  t.teardown(() => stopOrKill(daemon, 15000 * SLOW));
   return daemon;
 }
 

@@ -2,18 +2,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { GpioAggError } from '../../lib/errors.js';
 import { MAX_OFFSET, formatOffsetList, looksLikeOffsetList, parseOffsetList } from '../../lib/spec/offsets.js';
+import { rejection } from '../helpers/rejection.js';
 
 const RUNS = 300;
-
-function rejection(action: () => unknown): GpioAggError {
-  try {
-    action();
-  } catch (err) {
-    if (err instanceof GpioAggError) return err;
-    throw err;
-  }
-  throw new Error('expected a GpioAggError, but nothing was thrown');
-}
 
 const ascendingUnique = (offsets: number[]): number[] => [...new Set(offsets)].sort((a, b) => a - b);
 

@@ -4,18 +4,9 @@ import { GpioAggError } from '../../lib/errors.js';
 import { formatOffsetList } from '../../lib/spec/offsets.js';
 import { parseSpec, type SpecGroup } from '../../lib/spec/parse.js';
 import { quoteToken } from '../../lib/spec/tokenize.js';
+import { rejection } from '../helpers/rejection.js';
 
 const RUNS = 300;
-
-function rejection(action: () => unknown): GpioAggError {
-  try {
-    action();
-  } catch (err) {
-    if (err instanceof GpioAggError) return err;
-    throw err;
-  }
-  throw new Error('expected a GpioAggError, but nothing was thrown');
-}
 
 t.test('SPEC examples', async (t) => {
   t.same(parseSpec('gpiochip0 3-5,7 gpiochip1 2\n'), [

@@ -4,6 +4,7 @@ import { GpioAggError } from '../../lib/errors.js';
 import type { ChipInfo } from '../../lib/gpio/backend.js';
 import { parseSpec } from '../../lib/spec/parse.js';
 import { MAX_AGGREGATOR_LINES, findChip, findLineByName, resolveSpec } from '../../lib/spec/resolve.js';
+import { rejection } from '../helpers/rejection.js';
 
 const RUNS = 300;
 
@@ -24,16 +25,6 @@ const CHIPS: readonly ChipInfo[] = [
   chip(2, 'big', 600, { 599: 'LAST' }),
   chip(3, 'sim-b', 4, { 0: 'LED0', 1: 'SPARE' }),
 ];
-
-function rejection(action: () => unknown): GpioAggError {
-  try {
-    action();
-  } catch (err) {
-    if (err instanceof GpioAggError) return err;
-    throw err;
-  }
-  throw new Error('expected a GpioAggError, but nothing was thrown');
-}
 
 /** Resolve spec text to `<chip name> <offset>` strings, easy to compare. */
 const resolve = (spec: string, chips: readonly ChipInfo[] = CHIPS): string[] =>

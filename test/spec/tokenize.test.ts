@@ -2,18 +2,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { GpioAggError } from '../../lib/errors.js';
 import { quoteToken, tokenize } from '../../lib/spec/tokenize.js';
+import { rejection } from '../helpers/rejection.js';
 
 const RUNS = 300;
-
-function rejection(action: () => unknown): GpioAggError {
-  try {
-    action();
-  } catch (err) {
-    if (err instanceof GpioAggError) return err;
-    throw err;
-  }
-  throw new Error('expected a GpioAggError, but nothing was thrown');
-}
 
 const texts = (spec: string): string[] => tokenize(spec).map((token) => token.text);
 
