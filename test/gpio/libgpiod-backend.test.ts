@@ -2,7 +2,7 @@
 // test VM (test/vm/run.sh, board fixtures/vm-board.json):
 //   bash test/vm/run.sh -- npx tap test/gpio/libgpiod-backend.test.ts
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { EdgeEvent, LineHandle, LineSettings } from '../../lib/gpio/backend.js';
@@ -366,12 +366,24 @@ function suite(): void {
   });
 
   t.test('chip removal: ENODEV/EIO, release still works', async (t) => {
-    const plain = backend.request('gpiochip1', 9, CONSUMER);
+    // A chip of its own: the board's chips stay for the test files that follow.
+    const device = '/sys/kernel/config/gpio-sim/removable-backend';
+    mkdirSync(`${device}/bank0`, { recursive: true });
+    writeFileSync(`${device}/bank0/num_lines`, '16');
+    writeFileSync(`${device}/bank0/label`, 'sim-removable');
+    writeFileSync(`${device}/live`, '1');
+    t.teardown(() => {
+      if (readFileSync(`${device}/live`, 'utf8').trim() === '1') writeFileSync(`${device}/live`, '0');
+      rmdirSync(`${device}/bank0`);
+      rmdirSync(device);
+    });
+    const removable = readFileSync(`${device}/bank0/chip_name`, 'utf8').trim();
+    const plain = backend.request(removable, 9, CONSUMER);
     plain.configure(OUTPUT, 1);
-    const edged = backend.request('gpiochip1', 12, CONSUMER);
+    const edged = backend.request(removable, 12, CONSUMER);
     edged.configure({ ...INPUT, edge: 'both' });
-    writeFileSync(`${chipB.configfsDir}/live`, '0');
-    await until('gpiochip1 to go', () => !existsSync('/dev/gpiochip1'));
+    writeFileSync(`${device}/live`, '0');
+    await until(`${removable} to go`, () => !existsSync(`/dev/${removable}`));
     const gone = { code: /^(ENODEV|EIO)$/ };
     t.throws(() => plain.getValue(), gone);
     t.throws(() => plain.setValue(0), gone);
@@ -380,7 +392,7 @@ function suite(): void {
     t.throws(() => edged.configure({ ...INPUT, edge: 'rising' }), gone);
     plain.release();
     edged.release();
-    t.same(backend.listChips().map((c) => c.name), ['gpiochip0']);
-    t.throws(() => backend.request('gpiochip1', 0, CONSUMER), { code: 'ENOENT' });
+    t.same(backend.listChips().map((c) => c.name), ['gpiochip0', 'gpiochip1']);
+    t.throws(() => backend.request(removable, 0, CONSUMER), { code: 'ENOENT' });
   });
 }
