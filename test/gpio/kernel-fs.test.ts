@@ -3,10 +3,11 @@
 // exclusive ownership against libgpiod's tools, "as is" requests, and a chip
 // removed under a live aggregator.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { createRemovableChip } from '../helpers/kernel-lines.js';
 import { sh } from '../helpers/run.js';
 
 const mustRun = process.env.GPIO_AGGFS_VM === '1' || process.env.CI === 'true';
@@ -113,24 +114,16 @@ function suite(): void {
   });
 
   t.test('a chip removed under an aggregator: its lines fail, the rest keeps working', async (t) => {
-    const device = '/sys/kernel/config/gpio-sim/removable';
-    mkdirSync(`${device}/bank0`, { recursive: true });
-    writeFileSync(`${device}/bank0/num_lines`, '4');
-    writeFileSync(`${device}/bank0/label`, 'sim-removable');
-    writeFileSync(`${device}/live`, '1');
-    t.teardown(() => {
-      if (readFileSync(`${device}/live`, 'utf8').trim() === '1') writeFileSync(`${device}/live`, '0');
-      rmdirSync(`${device}/bank0`);
-      rmdirSync(device);
-    });
-    const chip = readFileSync(`${device}/bank0/chip_name`, 'utf8').trim();
+    const removable = createRemovableChip('removable', 4, 'sim-removable');
+    t.teardown(() => removable.destroy());
+    const chip = removable.name;
     t.match(chip, /^gpiochip\d+$/);
 
     t.equal((await write('agg/new_device', '"sim-removable 0-1"')).code, 0, 'by label');
     t.equal((await write('agg/new_device', '"gpiochip1 13"')).code, 0);
     t.equal(await read('gpio-agg.0/line1/source'), `${chip} 1\n`);
 
-    writeFileSync(`${device}/live`, '0');
+    removable.remove();
     const readGone = await sh(`cat ${daemon.path('gpio-agg.0/line0/value')}`);
     t.not(readGone.code, 0);
     t.ok(['ENODEV', 'EIO'].includes(readGone.errno ?? ''), `read after removal: ${readGone.stderr}`);

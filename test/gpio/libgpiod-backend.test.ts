@@ -2,7 +2,7 @@
 // test VM (test/vm/run.sh, board fixtures/vm-board.json):
 //   bash test/vm/run.sh -- npx tap test/gpio/libgpiod-backend.test.ts
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { EdgeEvent, LineHandle, LineSettings } from '../../lib/gpio/backend.js';
@@ -10,7 +10,7 @@ import { gpioEventFds } from '../../lib/gpio/edge-reader.js';
 import { LibgpiodBackend } from '../../lib/gpio/libgpiod-backend.js';
 import { libgpiodError } from '../../lib/gpio/libgpiod-line.js';
 import { errnoFromMessage } from '../helpers/errno.js';
-import { resetKernelLines } from '../helpers/kernel-lines.js';
+import { createRemovableChip, resetKernelLines } from '../helpers/kernel-lines.js';
 
 const mustRun = process.env.GPIO_AGGFS_VM === '1' || process.env.CI === 'true';
 if (!existsSync('/dev/gpiochip0')) {
@@ -367,22 +367,14 @@ function suite(): void {
 
   t.test('chip removal: ENODEV/EIO, release still works', async (t) => {
     // A chip of its own: the board's chips stay for the test files that follow.
-    const device = '/sys/kernel/config/gpio-sim/removable-backend';
-    mkdirSync(`${device}/bank0`, { recursive: true });
-    writeFileSync(`${device}/bank0/num_lines`, '16');
-    writeFileSync(`${device}/bank0/label`, 'sim-removable');
-    writeFileSync(`${device}/live`, '1');
-    t.teardown(() => {
-      if (readFileSync(`${device}/live`, 'utf8').trim() === '1') writeFileSync(`${device}/live`, '0');
-      rmdirSync(`${device}/bank0`);
-      rmdirSync(device);
-    });
-    const removable = readFileSync(`${device}/bank0/chip_name`, 'utf8').trim();
+    const chip = createRemovableChip('removable-backend', 16, 'sim-removable');
+    t.teardown(() => chip.destroy());
+    const removable = chip.name;
     const plain = backend.request(removable, 9, CONSUMER);
     plain.configure(OUTPUT, 1);
     const edged = backend.request(removable, 12, CONSUMER);
     edged.configure({ ...INPUT, edge: 'both' });
-    writeFileSync(`${device}/live`, '0');
+    chip.remove();
     await until(`${removable} to go`, () => !existsSync(`/dev/${removable}`));
     const gone = { code: /^(ENODEV|EIO)$/ };
     t.throws(() => plain.getValue(), gone);

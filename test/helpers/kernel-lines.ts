@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 
 interface VmChip {
   readonly name: string;
@@ -34,4 +34,34 @@ function tryGpioget(chip: string, offsets: readonly string[]): boolean {
   } catch {
     return false;
   }
+}
+
+/** A gpio-sim chip a test creates for itself (so it may remove it), and how to remove and delete it. */
+export interface RemovableChip {
+  /** Its kernel name, e.g. "gpiochip2". */
+  readonly name: string;
+  /** Take it away under its users, like writing 0 to gpio-sim's `live`. */
+  remove(): void;
+  /** Remove it if still live and delete its configfs entry. */
+  destroy(): void;
+}
+
+export function createRemovableChip(device: string, lines: number, label: string): RemovableChip {
+  const dir = `/sys/kernel/config/gpio-sim/${device}`;
+  mkdirSync(`${dir}/bank0`, { recursive: true });
+  writeFileSync(`${dir}/bank0/num_lines`, String(lines));
+  writeFileSync(`${dir}/bank0/label`, label);
+  writeFileSync(`${dir}/live`, '1');
+  const remove = (): void => {
+    if (readFileSync(`${dir}/live`, 'utf8').trim() === '1') writeFileSync(`${dir}/live`, '0');
+  };
+  return {
+    name: readFileSync(`${dir}/bank0/chip_name`, 'utf8').trim(),
+    remove,
+    destroy: () => {
+      remove();
+      rmdirSync(`${dir}/bank0`);
+      rmdirSync(dir);
+    },
+  };
 }
