@@ -294,38 +294,20 @@ async function startDaemon(work, name, board, { nodeArgs = [], args = [], debug 
   mkdirSync(base, { recursive: true });
   const mnt = join(base, 'mnt');
   const t0 = process.hrtime.bigint();
-  const traceFd = debug === undefined ? undefined : openSync(debug, 'w');
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'mount', mnt, '--sim', board, ...args], {
-    stdio: ['ignore', 'pipe', traceFd ?? 'pipe'], env: { ...process.env, DEBUG: debug === undefined ? '' : FUSE_TRACE_DEBUG },
-  });
-  if (traceFd !== undefined) closeSync(traceFd);
-  let output = '';
-  child.stdout.on('data', (c) => { output += c; });
-  child.stderr?.on('data', (c) => { output += c; });
-  const exited = new Promise((done) => child.on('exit', done));
-  let alive = true;
-  const stop = async () => {
-    if (!alive) return;
-    alive = false;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(timer);
-    spawnSync('fusermount', ['-uz', mnt]);
-  };
-  cleanups.push(stop);
+  const { child, stop, output } = spawnServer([...nodeArgs, BIN, 'mount', mnt, '--sim', board, ...args], mnt, debug);
   await waitFor(() => exists(join(mnt, 'agg', 'new_device')), 30000, () => child.exitCode !== null,
-    () => `gpio-aggfs did not become ready:\n${output}`);
+    () => `gpio-aggfs did not become ready:\n${output()}`);
   const readyMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { mnt, child, readyMs, stop, output: () => output };
+  return { mnt, child, readyMs, stop, output };
 }
 
-/** `tree`: a [path, mode, size] JSON file served beside /value (see floor-fs.mjs); `debug` as for startDaemon. */
-async function startFloor(work, { name = 'floor', nodeArgs = [], tree, debug } = {}) {
-  const mnt = join(work, name);
-  mkdirSync(mnt, { recursive: true });
+/**
+ * Start a FUSE server process (gpio-aggfs or the floor) with `node args`;
+ * `debug` is a file for libfuse's request trace. stop() ends it (SIGTERM,
+ * then SIGKILL after 10 s) and clears its mount; it is also run at exit.
+ */
+function spawnServer(args, mnt, debug) {
   const traceFd = debug === undefined ? undefined : openSync(debug, 'w');
-  const args = [...nodeArgs, join(HERE, 'floor-fs.mjs'), mnt, ...(tree === undefined ? [] : ['--tree', tree])];
   const env = { ...process.env, DEBUG: debug === undefined ? '' : FUSE_TRACE_DEBUG };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', traceFd ?? 'pipe'], env });
   if (traceFd !== undefined) closeSync(traceFd);
@@ -344,7 +326,16 @@ async function startFloor(work, { name = 'floor', nodeArgs = [], tree, debug } =
     spawnSync('fusermount', ['-uz', mnt]);
   };
   cleanups.push(stop);
-  await waitFor(() => output.includes('ready'), 20000, () => child.exitCode !== null, () => `floor-fs failed:\n${output}`);
+  return { child, stop, output: () => output };
+}
+
+/** `tree`: a [path, mode, size] JSON file served beside /value (see floor-fs.mjs); `debug` as for startDaemon. */
+async function startFloor(work, { name = 'floor', nodeArgs = [], tree, debug } = {}) {
+  const mnt = join(work, name);
+  mkdirSync(mnt, { recursive: true });
+  const args = [...nodeArgs, join(HERE, 'floor-fs.mjs'), mnt, ...(tree === undefined ? [] : ['--tree', tree])];
+  const { child, stop, output } = spawnServer(args, mnt, debug);
+  await waitFor(() => output().includes('ready'), 20000, () => child.exitCode !== null, () => `floor-fs failed:\n${output()}`);
   return { mnt, child, stop };
 }
 
