@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 export type ErrnoName =
   | 'EPERM' | 'ENOENT' | 'EIO' | 'ENXIO' | 'EBADF' | 'EAGAIN' | 'EACCES' | 'EBUSY'
   | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'EINVAL' | 'ENOSPC' | 'ERANGE' | 'ENOSYS'
-  | 'ENOTEMPTY' | 'ENODEV' | 'EOPNOTSUPP' | 'ETIMEDOUT' | 'EINTR' | 'ENOTCONN';
+  | 'ENOTEMPTY' | 'ENODEV' | 'EOPNOTSUPP' | 'ETIMEDOUT' | 'EINTR' | 'ENOTCONN' | 'ENOTTY' | 'ENOMEM';
 
 /**
  * The one error type of gpio-aggfs: thrown where a failure is detected,
@@ -34,8 +34,14 @@ export function errnoNumber(code: ErrnoName): number {
 const KNOWN = new Set<string>([
   'EPERM', 'ENOENT', 'EIO', 'ENXIO', 'EBADF', 'EAGAIN', 'EACCES', 'EBUSY', 'EEXIST', 'ENOTDIR',
   'EISDIR', 'EINVAL', 'ENOSPC', 'ERANGE', 'ENOSYS', 'ENOTEMPTY', 'ENODEV', 'EOPNOTSUPP',
-  'ETIMEDOUT', 'EINTR', 'ENOTCONN',
+  'ETIMEDOUT', 'EINTR', 'ENOTCONN', 'ENOTTY', 'ENOMEM',
 ]);
+
+/** The errno name gpio-aggfs uses for a host errno number, if it has one. */
+export function errnoName(errno: number): ErrnoName | undefined {
+  const entry = Object.entries(constants.errno as Record<string, number>).find(([name, n]) => n === errno && KNOWN.has(name));
+  return entry?.[0] as ErrnoName | undefined;
+}
 
 /**
  * Wrap an error thrown by a system library (node-libgpiod and fs throw Errors
