@@ -35,15 +35,37 @@ const SCALE = options.quick ? 0.25 : 1;
 // no debug-package namespace but fuse-bindings.
 const FUSE_TRACE_DEBUG = ',fuse-bindings,';
 
-const TARGETS = {
-  'read ≤ 1.25× floor': { limit: 1.25, unit: '×' },
-  'write ≤ 1.25× floor': { limit: 1.25, unit: '×' },
-  'open+write+close ≤ 1.5× floor': { limit: 1.5, unit: '×' },
-  'new_device 512 lines < 200 ms': { limit: 200, unit: 'ms' },
-  'ls -lR 512 lines < 500 ms': { limit: 500, unit: 'ms' },
-  'RSS 100×32 lines < 150 MB': { limit: 150, unit: 'MB' },
-  'restore 100×32 lines < 5 s': { limit: 5000, unit: 'ms' },
-};
+// Transports: those `gpio-aggfs mount --help` offers (--transport), else the only one there is.
+// Set in main(), after the build.
+let TRANSPORTS = [];
+let TRANSPORT_OPTION = false;
+const AGG = (t) => `gpio-aggfs ${t}`;
+const C_FLOOR = 'C libfuse3 floor';
+const C_FLOOR_0 = 'C floor, timeouts 0';
+const FN_FLOOR = 'fuse-native floor';
+const FN_FLOOR_DEEP = 'fuse-native floor, same depth';
+const BLOCKED_READERS = 1000;
+const IDLE_READERS = options.quick ? 1000 : 3000;
+const IDLE_EDGES = options.quick ? 1000 : 3000;
+const IDLE_UID = 65534; // nobody: a user given nothing
+
+// Each target: how its value is taken from the results of one transport, and its limit.
+const TARGETS = [
+  { name: 'value pread ≤ 1.25× C floor', unit: '×', limit: 1.25, value: (r, a) => r.latency?.pread.ratios[a][C_FLOOR] },
+  { name: 'value pwrite ≤ 1.25× C floor', unit: '×', limit: 1.25, value: (r, a) => r.latency?.pwrite.ratios[a][C_FLOOR] },
+  { name: 'open+write+close ≤ 2× C floor', unit: '×', limit: 2, value: (r, a) => r.latency?.owc.ratios[a][C_FLOOR] },
+  { name: 'ls -lR 512 lines ≤ 3× tmpfs', unit: '×', limit: 3, value: (r, a) => r.lsLR512?.ratioToTmpfs[a] },
+  { name: 'edge → select() wake-up ≤ 100 µs', unit: 'µs', limit: 100, value: (r, a) => (r.events?.[a].poll === false ? 'no poll' : r.events?.[a].selectWake.median) },
+  { name: '4 clients ≥ 1.5× one client', unit: '×', limit: 1.5, atLeast: true, value: (r, a) => r.throughput?.scaling4[a] },
+  { name: `${BLOCKED_READERS} blocked readers: < 64 threads`, unit: 'threads', limit: 64, value: (r, a) => r.readers?.[a].blocked.threadsWhileBlocked },
+  { name: `${BLOCKED_READERS} blocked readers: RSS growth < 50 MB`, unit: 'MB', limit: 50, value: (r, a) => r.readers?.[a].blocked.rssGrowthMB },
+  { name: `${IDLE_READERS} idle readers × ${IDLE_EDGES} edges: RSS growth < 50 MB`, unit: 'MB', limit: 50, value: (r, a) => r.readers?.[a].idle.rssGrowthMB },
+  { name: `  … other clients' reads < 50 ms (max)`, unit: 'ms', limit: 50, value: (r, a) => r.readers?.[a].idle.otherReads.maxMs },
+  { name: 'new_device 512 lines < 200 ms', unit: 'ms', limit: 200, value: (r, a) => r.scale?.[a].newDeviceMs[512].median },
+  { name: 'ls -lR 512 lines < 500 ms', unit: 'ms', limit: 500, value: (r, a) => r.lsLR512?.ms[a].median },
+  { name: 'RSS 100×32 lines < 150 MB', unit: 'MB', limit: 150, value: (r, a) => r.memory?.[a].rss100x32MB },
+  { name: 'restore 100×32 lines < 5 s', unit: 'ms', limit: 5000, value: (r, a) => r.memory?.[a].restoreMs },
+];
 
 const PROFILED = {
   pwrite: 'value write (pwrite, open fd)',
@@ -71,11 +93,14 @@ async function main() {
     log('building (tsc -p tsconfig.build.json)');
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   }
+  TRANSPORTS = detectTransports();
+  TRANSPORT_OPTION = TRANSPORTS.option;
   const work = mkdtempSync(join(tmpdir(), 'gpio-aggfs-bench-'));
   chmodSync(work, 0o755);
   cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
   const client = join(work, 'client');
-  execFileSync('cc', ['-O2', '-Wall', '-o', client, join(HERE, 'client.c')], { stdio: 'inherit' });
+  execFileSync('cc', ['-O2', '-Wall', '-o', client, join(HERE, 'client.c'), '-lpthread'], { stdio: 'inherit' });
+  const floorC = buildFloorC(work);
   const board = join(work, 'board.json');
   writeFileSync(board, JSON.stringify(benchBoard()));
 
@@ -84,18 +109,21 @@ async function main() {
       date: new Date().toISOString(),
       cpu: cpus()[0]?.model, cpus: cpus().length, node: process.version, kernel: release(),
       rounds: ROUNDS, quick: Boolean(options.quick),
+      transports: TRANSPORTS, transportOption: TRANSPORT_OPTION,
+      loadBefore: loadavg(),
       method: 'per-op latency in µs, samples pooled over all batches and rounds; rounds interleave targets',
     },
   };
+  log(`transports: ${TRANSPORTS.join(', ')}${TRANSPORT_OPTION ? '' : ' (mount has no --transport option)'}; load ${results.meta.loadBefore}`);
 
-  if (!options.profilesOnly) await measure(work, board, client, results);
+  if (!options.profilesOnly) await measure(work, board, client, floorC, results);
 
   // --- Profiles and FUSE requests per operation ----------------------------------
   if (!options.noProfile) {
     log('profiles: daemon and floor under node --cpu-prof (pwrite, open+write+close, ls -lR)');
     results.profiles = await profiles(work, board, client);
     log('requests: FUSE requests per operation, from libfuse\'s debug trace (gpio-aggfs and floor)');
-    results.requests = await requestsPerOperation(work, board, client);
+    results.requests = await requestsPerOperation(work, board, client, floorC);
     if (results.latency) timePerRequest(results);
   }
 
@@ -106,6 +134,7 @@ async function main() {
   }
 
   results.targets = evaluateTargets(results);
+  results.meta.loadAfter = loadavg();
   results.meta.seconds = Math.round((Date.now() - started) / 1000);
   const out = options.out ?? join(tmpdir(), `gpio-aggfs-bench-${results.meta.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
@@ -113,24 +142,32 @@ async function main() {
   console.log(`\nJSON: ${out}`);
 }
 
-/** Latency, throughput, events, scale, memory and restore. */
-async function measure(work, board, client, results) {
-  // --- Latency: gpio-aggfs vs the fuse-native floor vs tmpfs -------------------
-  const daemon = await startDaemon(work, 'agg', board);
+/** Latency, throughput, events, scale, readers, memory and restore. */
+async function measure(work, board, client, floorC, results) {
+  // --- Latency: gpio-aggfs on each transport vs the C libfuse3 floor, the fuse-native floor, tmpfs
+  const daemons = {};
+  for (const t of TRANSPORTS) daemons[t] = await startDaemon(work, `agg-${t}`, board, { transport: t });
+  const cFloor = await startFloorC(work, floorC, { name: 'floor-c' });
+  const cFloor0 = await startFloorC(work, floorC, { name: 'floor-c-0', timeout: 0 });
   const floor = await startFloor(work);
   const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/gpio-aggfs-bench-') : mkdtempSync(join(work, 'tmpfs-'));
   cleanups.push(async () => rmSync(shm, { recursive: true, force: true }));
   writeFileSync(join(shm, 'value'), '1\n');
-  await control(daemon.mnt, 'new_device', 'gpiochip0 0-7');
-  for (let k = 0; k < 8; k++) await writeFile(join(daemon.mnt, 'gpio-agg.0', `line${k}`, 'direction'), 'out');
-  const files = {
-    'gpio-aggfs': (k = 0) => join(daemon.mnt, 'gpio-agg.0', `line${k}`, 'value'),
-    floor: () => join(floor.mnt, 'value'),
-    // The floor's file again, as deep as a gpio-aggfs value file (three path components).
-    'floor, same depth': () => join(floor.mnt, 'gpio-agg.0', 'line0', 'value'),
-    tmpfs: () => join(shm, 'value'),
-  };
-  const TPUT_TARGETS = ['gpio-aggfs', 'floor', 'tmpfs'];
+  for (const t of TRANSPORTS) {
+    const mnt = daemons[t].mnt;
+    await control(mnt, 'new_device', 'gpiochip0 0-7');
+    for (let k = 0; k < 8; k++) await writeFile(join(mnt, 'gpio-agg.0', `line${k}`, 'direction'), 'out');
+  }
+  const deep = (mnt) => join(mnt, 'gpio-agg.0', 'line0', 'value');
+  const files = {};
+  for (const t of TRANSPORTS) files[AGG(t)] = (k = 0) => join(daemons[t].mnt, 'gpio-agg.0', `line${k}`, 'value');
+  // The C floor's value file sits where gpio-aggfs's does (/gpio-agg.0/line0/value).
+  files[C_FLOOR] = () => deep(cFloor.mnt);
+  files[C_FLOOR_0] = () => deep(cFloor0.mnt);
+  files[FN_FLOOR] = () => join(floor.mnt, 'value');
+  // The fuse-native floor's file again, as deep as a gpio-aggfs value file (three path components).
+  files[FN_FLOOR_DEEP] = () => deep(floor.mnt);
+  files.tmpfs = () => join(shm, 'value');
   const ops = {
     pread: { label: 'value read (pread, open fd)', batches: 20, size: 250 },
     pwrite: { label: 'value write (pwrite, open fd)', batches: 20, size: 250 },
@@ -141,106 +178,306 @@ async function measure(work, board, client, results) {
   const samples = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const [op, spec] of Object.entries(ops)) {
-      const order = rotate(Object.keys(files), round);
-      for (const target of order) {
+      for (const target of rotate(Object.keys(files), round)) {
         const batches = Math.max(1, Math.round(spec.batches * SCALE));
         const out = runClient(client, ['lat', op, files[target](), batches, spec.size]);
         ((samples[op] ??= {})[target] ??= []).push(out.trim().split('\n').map(Number));
       }
     }
   }
+  // Paired: the ratio of the two medians of each round (measured minutes apart at most), then their median.
+  const paired = (op, a, b) => round2(median(samples[op][a].map((xs, i) => median(xs) / median(samples[op][b][i]))));
   results.latency = {};
   for (const [op, spec] of Object.entries(ops)) {
-    const row = { label: spec.label };
-    for (const target of Object.keys(files)) row[target] = summary(samples[op][target].flat());
-    // Paired: the ratio of the two medians of each round (measured minutes apart at most), then their median.
-    const paired = (a, b) => round2(median(samples[op][a].map((xs, i) => median(xs) / median(samples[op][b][i]))));
-    row.ratioToFloor = paired('gpio-aggfs', 'floor');
-    row.ratioToFloorPooled = round2(row['gpio-aggfs'].median / row.floor.median);
-    row.ratioToFloorSameDepth = paired('gpio-aggfs', 'floor, same depth');
-    row.ratioToTmpfs = paired('gpio-aggfs', 'tmpfs');
-    row.floorToTmpfs = paired('floor', 'tmpfs');
+    const row = { label: spec.label, targets: {}, ratios: {} };
+    for (const target of Object.keys(files)) row.targets[target] = summary(samples[op][target].flat());
+    for (const t of TRANSPORTS) {
+      row.ratios[AGG(t)] = Object.fromEntries([C_FLOOR, C_FLOOR_0, FN_FLOOR, FN_FLOOR_DEEP, 'tmpfs'].map((b) => [b, paired(op, AGG(t), b)]));
+    }
+    row.ratios[C_FLOOR] = { tmpfs: paired(op, C_FLOOR, 'tmpfs') };
+    row.ratios[FN_FLOOR_DEEP] = { [C_FLOOR]: paired(op, FN_FLOOR_DEEP, C_FLOOR) };
     results.latency[op] = row;
   }
 
   // --- Throughput: 1/2/4/8 concurrent clients ---------------------------------
+  const tputTargets = [...TRANSPORTS.map(AGG), C_FLOOR, FN_FLOOR, 'tmpfs'];
   const durationMs = options.quick ? 400 : 800;
   const clientCounts = [1, 2, 4, 8];
-  log(`throughput: ${clientCounts.join('/')} clients × ${TPUT_TARGETS.join(", ")}, ${durationMs} ms each, ${Math.min(ROUNDS, 3)} rounds`);
+  const tputRounds = Math.min(ROUNDS, 3);
+  log(`throughput: ${clientCounts.join('/')} clients × ${tputTargets.join(', ')}, ${durationMs} ms each, ${tputRounds} rounds`);
   const tput = {};
-  for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
+  for (let round = 0; round < tputRounds; round++) {
     for (const n of clientCounts) {
-      for (const target of rotate(TPUT_TARGETS, round)) {
+      for (const target of rotate(tputTargets, round)) {
         const total = await concurrentWrites(client, n, (i) => files[target](i % 8), durationMs);
         ((tput[n] ??= {})[target] ??= []).push(total);
       }
     }
   }
-  results.throughput = {};
+  results.throughput = { byClients: {}, scaling4: {} };
   for (const n of clientCounts) {
-    const row = {};
-    for (const target of TPUT_TARGETS) row[target] = Math.round(median(tput[n][target]));
-    row.ratioToFloor = round2(row['gpio-aggfs'] / row.floor);
-    results.throughput[n] = row;
+    results.throughput.byClients[n] = Object.fromEntries(tputTargets.map((target) => [target, Math.round(median(tput[n][target]))]));
   }
+  // 4 clients ÷ 1 client, paired per round.
+  for (const target of tputTargets) {
+    results.throughput.scaling4[target] = round2(median(tput[4][target].map((x, i) => x / tput[1][target][i])));
+  }
+  await cFloor0.stop();
+  await floor.stop();
 
-  // --- Events: .sim pull change → event line at a blocked reader --------------
-  log('events: pull change to event line');
-  await control(daemon.mnt, 'new_device', 'gpiochip0 8');
-  await writeFile(join(daemon.mnt, 'gpio-agg.1', 'line0', 'edge'), 'both');
-  const eventSamples = { total: [], pullWrite: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    const out = runClient(client, ['event', join(daemon.mnt, 'gpio-agg.1', 'line0', 'events'),
-      join(daemon.mnt, '.sim', 'gpiochip0', 'sim_gpio8', 'pull'), Math.round(400 * SCALE)]);
-    for (const line of out.trim().split('\n')) {
-      const [total, pull] = line.split(' ').map(Number);
-      eventSamples.total.push(total);
-      eventSamples.pullWrite.push(pull);
+  // --- Events: .sim pull change → event line at a blocked reader, and → select() wake-up
+  results.events = {};
+  for (const t of TRANSPORTS) {
+    const mnt = daemons[t].mnt;
+    log(`events (${t}): pull change → event line; pull change → select() wake-up on value`);
+    await control(mnt, 'new_device', 'gpiochip0 8');
+    await writeFile(join(mnt, 'gpio-agg.1', 'line0', 'edge'), 'both');
+    const pull = join(mnt, '.sim', 'gpiochip0', 'sim_gpio8', 'pull');
+    const eventSamples = { total: [], pullWrite: [] };
+    const selectSamples = { wake: [], pullWrite: [] };
+    let canPoll = true;
+    for (let round = 0; round < ROUNDS; round++) {
+      const out = runClient(client, ['event', join(mnt, 'gpio-agg.1', 'line0', 'events'), pull, Math.round(400 * SCALE)]);
+      for (const line of out.trim().split('\n')) {
+        const [total, write] = line.split(' ').map(Number);
+        eventSamples.total.push(total);
+        eventSamples.pullWrite.push(write);
+      }
+      if (!canPoll) continue;
+      const sel = runClient(client, ['select', join(mnt, 'gpio-agg.1', 'line0', 'value'), pull, Math.round(200 * SCALE)]).trim();
+      if (sel === 'nopoll') { canPoll = false; continue; }
+      for (const line of sel.split('\n')) {
+        const [wake, write] = line.split(' ').map(Number);
+        selectSamples.wake.push(wake);
+        selectSamples.pullWrite.push(write);
+      }
     }
+    results.events[AGG(t)] = {
+      pullToEvent: summary(eventSamples.total),
+      pullWriteAlone: summary(eventSamples.pullWrite),
+      selectWake: canPoll ? summary(selectSamples.wake) : null,
+      selectPullWrite: canPoll ? summary(selectSamples.pullWrite) : null,
+      poll: canPoll,
+    };
   }
-  results.events = { pullToEvent: summary(eventSamples.total), pullWriteAlone: summary(eventSamples.pullWrite) };
 
   // --- Scale: new_device of 1/32/512 lines, ls -lR ----------------------------
   log('scale: new_device 1/32/512 lines, ls -lR of 512 lines');
-  const creation = { 1: [], 32: [], 512: [] };
-  const deletion = { 1: [], 32: [], 512: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const n of [1, 32, 512]) {
-      creation[n].push(await timed(() => control(daemon.mnt, 'new_device', `gpiochip1 0-${n - 1}`)));
-      deletion[n].push(await timed(() => control(daemon.mnt, 'delete_device', 'gpio-agg.2')));
+  results.scale = {};
+  for (const t of TRANSPORTS) {
+    const mnt = daemons[t].mnt;
+    const creation = { 1: [], 32: [], 512: [] };
+    const deletion = { 1: [], 32: [], 512: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const n of [1, 32, 512]) {
+        creation[n].push(await timed(() => control(mnt, 'new_device', `gpiochip1 0-${n - 1}`)));
+        deletion[n].push(await timed(() => control(mnt, 'delete_device', 'gpio-agg.2')));
+      }
     }
+    await control(mnt, 'new_device', 'gpiochip1 0-511');
+    results.scale[AGG(t)] = {
+      newDeviceMs: Object.fromEntries(Object.entries(creation).map(([n, ms]) => [n, msSummary(ms)])),
+      deleteDeviceMs: Object.fromEntries(Object.entries(deletion).map(([n, ms]) => [n, msSummary(ms)])),
+    };
   }
-  await control(daemon.mnt, 'new_device', 'gpiochip1 0-511');
-  // The same tree on the fuse-native floor, timed in the same rounds: what
-  // `ls -lR` costs through this binding with these mount options.
+  // The same tree on the floors and on tmpfs, timed in the same rounds.
+  const shape = treeShape(daemons[TRANSPORTS[0]].mnt, 'gpio-agg.2');
   const treeFile = join(work, 'tree.json');
-  writeFileSync(treeFile, JSON.stringify(treeShape(daemon.mnt, 'gpio-agg.2')));
+  writeFileSync(treeFile, JSON.stringify(shape));
+  const treeText = join(work, 'tree.txt');
+  writeFileSync(treeText, treeLines(shape));
   const treeFloor = await startFloor(work, { name: 'floor-tree', tree: treeFile });
-  const lsTimes = [];
-  const lsFloorTimes = [];
+  const treeFloorC = await startFloorC(work, floorC, { name: 'floor-c-tree', tree: treeText });
+  const tmpTree = tmpfsTree(shm, shape);
+  const lsDirs = {
+    ...Object.fromEntries(TRANSPORTS.map((t) => [AGG(t), join(daemons[t].mnt, 'gpio-agg.2')])),
+    [C_FLOOR]: join(treeFloorC.mnt, 'gpio-agg.2'),
+    [FN_FLOOR]: join(treeFloor.mnt, 'gpio-agg.2'),
+    tmpfs: tmpTree,
+  };
+  const lsTimes = {};
   let lsEntries = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    lsFloorTimes.push(timeLs(join(treeFloor.mnt, 'gpio-agg.2')));
-    const t0 = process.hrtime.bigint();
-    const ls = spawnSync('ls', ['-lR', join(daemon.mnt, 'gpio-agg.2')], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    lsTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (ls.status !== 0) throw new Error(`ls -lR failed: ${ls.stderr}`);
-    lsEntries = ls.stdout.split('\n').filter((l) => /^[-d]/.test(l)).length;
+    for (const [target, dir] of rotate(Object.entries(lsDirs), round)) {
+      const { ms, entries } = timeLs(dir);
+      (lsTimes[target] ??= []).push(ms);
+      if (target === AGG(TRANSPORTS[0])) lsEntries = entries;
+    }
+  }
+  results.lsLR512 = { entries: lsEntries, ms: {}, ratioToTmpfs: {} };
+  for (const [target, times] of Object.entries(lsTimes)) {
+    results.lsLR512.ms[target] = msSummary(times);
+    results.lsLR512.ratioToTmpfs[target] = round2(median(times.map((x, i) => x / lsTimes.tmpfs[i])));
   }
   await treeFloor.stop();
-  const lsTmpfs = await lsFloor(shm, lsEntries);
-  await control(daemon.mnt, 'delete_device', 'gpio-agg.2');
-  results.scale = {
-    newDeviceMs: Object.fromEntries(Object.entries(creation).map(([n, t]) => [n, msSummary(t)])),
-    deleteDeviceMs: Object.fromEntries(Object.entries(deletion).map(([n, t]) => [n, msSummary(t)])),
-    lsLR512: { ...msSummary(lsTimes), entries: lsEntries, tmpfsSameTreeMs: lsTmpfs, floorSameTreeMs: msSummary(lsFloorTimes) },
-  };
-  await daemon.stop();
-  await floor.stop();
+  await treeFloorC.stop();
+  rmSync(tmpTree, { recursive: true, force: true });
+  for (const t of TRANSPORTS) await control(daemons[t].mnt, 'delete_device', 'gpio-agg.2');
+
+  // --- Readers: 1000 blocked events readers; idle non-blocking readers of another user under an edge storm
+  results.readers = {};
+  for (const t of TRANSPORTS) {
+    log(`readers (${t}): ${BLOCKED_READERS} blocked events readers; ${IDLE_READERS} idle readers as uid ${IDLE_UID} × ${IDLE_EDGES} edges`);
+    results.readers[AGG(t)] = {
+      blocked: await blockedReaders(client, daemons[t], 'gpio-agg.1', 'sim_gpio8'),
+      idle: await idleReaders(client, daemons[t]),
+    };
+  }
+  for (const t of TRANSPORTS) await daemons[t].stop();
+  await cFloor.stop();
 
   // --- Memory and restore: 100 aggregators of 32 lines -------------------------
-  log('memory: 100 aggregators × 32 lines; start-up and restore');
-  results.memory = await memoryAndRestore(work, board);
+  results.memory = {};
+  for (const t of TRANSPORTS) {
+    log(`memory (${t}): 100 aggregators × 32 lines; start-up and restore`);
+    results.memory[AGG(t)] = await memoryAndRestore(work, board, t);
+  }
+}
+
+/** Read the sim line's pull and write the other one: one edge, whatever the line's state. */
+async function togglePull(mnt, simLine) {
+  const pull = join(mnt, '.sim', 'gpiochip0', simLine, 'pull');
+  const now = (await readFile(pull, 'utf8')).trim();
+  await writeFile(pull, now === 'pull-up' ? 'pull-down' : 'pull-up');
+}
+
+function threadCount(pid) {
+  return readdirSync(`/proc/${pid}/task`).length;
+}
+
+/** A child client with stdout collected; `ready` resolves at its "ready" line, `done` at exit. */
+function spawnClient(command, args, { uid } = {}) {
+  const argv = uid === undefined ? [command, ...args] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', command, ...args];
+  const child = spawn(argv[0], argv.slice(1).map(String), { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let onReady;
+  const ready = new Promise((resolveReady) => { onReady = resolveReady; });
+  child.stdout.on('data', (c) => { out += c; if (out.includes('ready\n')) onReady(); });
+  child.stderr.on('data', (c) => { err += c; });
+  const done = new Promise((resolveDone) => child.on('exit', (code, signal) => resolveDone({ code, signal })));
+  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+  cleanups.push(async () => { kill(); await done; });
+  return { child, ready, done, kill, output: () => out, errors: () => err };
+}
+
+async function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Wait until the daemon's thread count has not changed for `quietMs` (at most `limitMs`). */
+async function threadsSettled(pid, quietMs = 1000, limitMs = 20000) {
+  const deadline = Date.now() + limitMs;
+  let last = threadCount(pid);
+  let since = Date.now();
+  while (Date.now() < deadline && Date.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    const n = threadCount(pid);
+    if (n !== last) { last = n; since = Date.now(); }
+  }
+  return last;
+}
+
+/**
+ * BLOCKED_READERS threads of one client, each blocked in read() of its own
+ * `events` fd of one line; then one edge releases them all. Daemon threads
+ * and RSS are taken while they are all blocked.
+ */
+async function blockedReaders(client, daemon, agg, simLine) {
+  const pid = daemon.child.pid;
+  await new Promise((r) => setTimeout(r, 500));
+  const before = { threads: threadCount(pid), rssKb: rssKb(pid).rss };
+  const readers = spawnClient(client, ['block', join(daemon.mnt, agg, 'line0', 'events'), BLOCKED_READERS]);
+  try {
+    await within(readers.ready, 60000, `${BLOCKED_READERS} blocked readers`);
+    const threads = await threadsSettled(pid);
+    await new Promise((r) => setTimeout(r, 500));
+    const during = { threads: threadCount(pid), rssKb: rssKb(pid).rss };
+    const t0 = process.hrtime.bigint();
+    await togglePull(daemon.mnt, simLine);
+    const exit = await within(readers.done, 60000, 'blocked readers after an edge').catch((err) => ({ error: err.message }));
+    const releaseMs = round2(Number(process.hrtime.bigint() - t0) / 1e6);
+    const answered = Number(readers.output().trim().split('\n').pop());
+    await new Promise((r) => setTimeout(r, 500));
+    return {
+      readers: BLOCKED_READERS,
+      threadsBefore: before.threads,
+      threadsWhileBlocked: Math.max(threads, during.threads),
+      rssGrowthMB: round2((during.rssKb - before.rssKb) / 1024),
+      rssBeforeMB: round2(before.rssKb / 1024),
+      releasedByOneEdge: exit.error === undefined && exit.code === 0 ? answered : 0,
+      releaseMs,
+      threadsAfter: threadCount(pid),
+      ...(exit.error === undefined ? {} : { error: exit.error }),
+    };
+  } finally {
+    readers.kill();
+    await readers.done;
+  }
+}
+
+/**
+ * IDLE_READERS open non-blocking `events` fds of one line, held by a
+ * non-root user (uid IDLE_UID) who never reads again, while IDLE_EDGES edges
+ * arrive on that line. A root client meanwhile reads another line's value
+ * every millisecond: its latency is what the flood costs everybody else.
+ */
+async function idleReaders(client, daemon) {
+  const pid = daemon.child.pid;
+  const agg = await newDevice(daemon.mnt, 'gpiochip0 9');
+  await writeFile(join(daemon.mnt, agg, 'line0', 'edge'), 'both');
+  const pull = join(daemon.mnt, '.sim', 'gpiochip0', 'sim_gpio9', 'pull');
+  await new Promise((r) => setTimeout(r, 500));
+  const rssBefore = rssKb(pid).rss;
+  const idle = spawnClient(client, ['idle', join(daemon.mnt, agg, 'line0', 'events'), IDLE_READERS], { uid: IDLE_UID });
+  const probe = spawnClient(client, ['probe', join(daemon.mnt, 'gpio-agg.0', 'line1', 'value')]);
+  try {
+    await within(idle.ready, 120000, `${IDLE_READERS} idle readers`).catch((err) => { throw new Error(`${err.message}: ${idle.errors()}`); });
+    const rssOpen = rssKb(pid).rss;
+    const storm = spawnClient(client, ['edges', pull, IDLE_EDGES]);
+    const exit = await within(storm.done, 30 * 60000, `${IDLE_EDGES} edges`);
+    if (exit.code !== 0) throw new Error(`edges client failed: ${storm.errors()}`);
+    const edgesNs = Number(storm.output().trim());
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = rssKb(pid);
+    probe.child.stdin.end();
+    await within(probe.done, 30000, 'probe client');
+    const [n, med, p99, max] = probe.output().trim().split(' ').map(Number);
+    idle.child.stdin.end();
+    await within(idle.done, 120000, 'idle readers closing');
+    await new Promise((r) => setTimeout(r, 1000));
+    return {
+      readers: IDLE_READERS, edges: IDLE_EDGES, uid: IDLE_UID,
+      rssBeforeMB: round2(rssBefore / 1024),
+      rssGrowthOpenMB: round2((rssOpen - rssBefore) / 1024),
+      rssGrowthMB: round2((after.rss - rssBefore) / 1024),
+      peakRssMB: round2(after.hwm / 1024),
+      rssAfterCloseMB: round2(rssKb(pid).rss / 1024),
+      edgesMs: round2(edgesNs / 1e6),
+      usPerEdge: round2(edgesNs / 1e3 / IDLE_EDGES),
+      otherReads: { n, medianUs: round2(med / 1000), p99Us: round2(p99 / 1000), maxMs: round2(max / 1e6) },
+    };
+  } finally {
+    probe.kill();
+    idle.kill();
+    await Promise.all([probe.done, idle.done]);
+  }
+}
+
+/** Write a spec to agg/new_device; the name of the aggregator it made (from agg/devices). */
+async function newDevice(mnt, spec) {
+  const names = async () => (await readFile(join(mnt, 'agg', 'devices'), 'utf8')).split('\n').filter(Boolean).map((l) => l.split(' ')[0]);
+  const before = new Set(await names());
+  await control(mnt, 'new_device', spec);
+  const made = (await names()).filter((n) => !before.has(n));
+  if (made.length !== 1) throw new Error(`new_device "${spec}": cannot tell which aggregator it made`);
+  return made[0];
 }
 
 // --------------------------------------------------------------------------------
@@ -268,6 +505,31 @@ function parseArgs(argv) {
   return parsed;
 }
 
+/** The transports `gpio-aggfs mount` offers (its --help lists --transport's choices); `.option` says whether it has the option. */
+function detectTransports() {
+  const help = spawnSync(process.execPath, [BIN, 'mount', '--help'], { encoding: 'utf8' });
+  const text = `${help.stdout}${help.stderr}`.replace(/\s+/g, ' ');
+  if (!text.includes('--transport')) return Object.assign(['fuse-native'], { option: false });
+  const choices = /--transport.*?\[choices: ([^\]]+)\]/.exec(text)?.[1];
+  const list = choices === undefined ? ['direct', 'fuse-native'] : [...choices.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  return Object.assign(list, { option: true });
+}
+
+function loadavg() {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/** Build the C libfuse3 floor (test/bench/floor-c.c) with libfuse3's pkg-config flags. */
+function buildFloorC(work) {
+  const flags = spawnSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' });
+  if (flags.error !== undefined || flags.status !== 0) {
+    throw new Error(`the C libfuse3 floor needs pkg-config and libfuse3's headers (Debian: libfuse3-dev, installed by .ci/install): ${flags.error?.message ?? flags.stderr.trim()}`);
+  }
+  const out = join(work, 'floor-c-binary');
+  execFileSync('cc', ['-O2', '-Wall', '-o', out, join(HERE, 'floor-c.c'), ...flags.stdout.trim().split(/\s+/)], { stdio: 'inherit' });
+  return out;
+}
+
 function log(message) {
   process.stderr.write(`bench: ${message}\n`);
 }
@@ -289,12 +551,13 @@ function benchBoard() {
  * `debug`: a file that receives the daemon's stderr, with libfuse's debug
  * trace on (one `unique: N, opcode: X (n), nodeid: …, pid: P` line per request).
  */
-async function startDaemon(work, name, board, { nodeArgs = [], args = [], debug } = {}) {
+async function startDaemon(work, name, board, { nodeArgs = [], args = [], debug, transport } = {}) {
   const base = join(work, name);
   mkdirSync(base, { recursive: true });
   const mnt = join(base, 'mnt');
   const t0 = process.hrtime.bigint();
-  const { child, stop, output } = spawnServer([...nodeArgs, BIN, 'mount', mnt, '--sim', board, ...args], mnt, debug);
+  const transportArgs = TRANSPORT_OPTION && transport !== undefined ? ['--transport', transport] : [];
+  const { child, stop, output } = spawnServer(process.execPath, [...nodeArgs, BIN, 'mount', mnt, '--sim', board, ...transportArgs, ...args], mnt, debug);
   await waitFor(() => exists(join(mnt, 'agg', 'new_device')), 30000, () => child.exitCode !== null,
     () => `gpio-aggfs did not become ready:\n${output()}`);
   const readyMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -302,14 +565,14 @@ async function startDaemon(work, name, board, { nodeArgs = [], args = [], debug 
 }
 
 /**
- * Start a FUSE server process (gpio-aggfs or the floor) with `node args`;
- * `debug` is a file for libfuse's request trace. stop() ends it (SIGTERM,
- * then SIGKILL after 10 s) and clears its mount; it is also run at exit.
+ * Start a FUSE server process (gpio-aggfs or a floor): `command args`;
+ * `debug` is a file for libfuse's request trace (its stderr). stop() ends it
+ * (SIGTERM, then SIGKILL after 10 s) and clears its mount; it is also run at exit.
  */
-function spawnServer(args, mnt, debug) {
+function spawnServer(command, args, mnt, debug) {
   const traceFd = debug === undefined ? undefined : openSync(debug, 'w');
   const env = { ...process.env, DEBUG: debug === undefined ? '' : FUSE_TRACE_DEBUG };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', traceFd ?? 'pipe'], env });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', traceFd ?? 'pipe'], env });
   if (traceFd !== undefined) closeSync(traceFd);
   let output = '';
   child.stdout.on('data', (c) => { output += c; });
@@ -334,8 +597,18 @@ async function startFloor(work, { name = 'floor', nodeArgs = [], tree, debug } =
   const mnt = join(work, name);
   mkdirSync(mnt, { recursive: true });
   const args = [...nodeArgs, join(HERE, 'floor-fs.mjs'), mnt, ...(tree === undefined ? [] : ['--tree', tree])];
-  const { child, stop, output } = spawnServer(args, mnt, debug);
+  const { child, stop, output } = spawnServer(process.execPath, args, mnt, debug);
   await waitFor(() => output().includes('ready'), 20000, () => child.exitCode !== null, () => `floor-fs failed:\n${output()}`);
+  return { mnt, child, stop };
+}
+
+/** The C libfuse3 floor (floor-c.c); `tree` is a "<mode> <size> <path>" file, `timeout` its entry/attr timeout in s. */
+async function startFloorC(work, binary, { name = 'floor-c', tree, timeout = 1, debug } = {}) {
+  const mnt = join(work, name);
+  mkdirSync(mnt, { recursive: true });
+  const args = [mnt, '--timeout', String(timeout), ...(tree === undefined ? [] : ['--tree', tree]), ...(debug === undefined ? [] : ['--debug'])];
+  const { child, stop, output } = spawnServer(binary, args, mnt, debug);
+  await waitFor(() => output().includes('ready'), 20000, () => child.exitCode !== null, () => `floor-c failed:\n${output()}`);
   return { mnt, child, stop };
 }
 
@@ -391,23 +664,20 @@ async function concurrentWrites(client, n, pathOf, durationMs) {
   return counts.reduce((a, b) => a + b, 0) / (durationMs / 1000);
 }
 
-/** ls -lR of a tmpfs tree shaped like a 512-line aggregator, for scale. */
-async function lsFloor(shm, entries) {
-  const dir = join(shm, 'tree');
-  for (let k = 0; k < 512; k++) {
-    const line = join(dir, `line${k}`);
-    mkdirSync(line, { recursive: true });
-    for (const f of ['value', 'direction', 'active_low', 'edge', 'bias', 'drive', 'name', 'source', 'events']) writeFileSync(join(line, f), '0\n');
+/** A copy of a tree's shape ([path, mode, size] entries) on tmpfs; returns the copy of its top directory. */
+function tmpfsTree(shm, shape) {
+  const base = join(shm, 'tree');
+  for (const [path, mode] of shape) {
+    const at = join(base, path);
+    if ((mode & 0o170000) === 0o040000) mkdirSync(at, { recursive: true, mode: mode & 0o7777 });
+    else writeFileSync(at, '0\n', { mode: mode & 0o7777 });
   }
-  const times = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const t0 = process.hrtime.bigint();
-    spawnSync('ls', ['-lR', dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  rmSync(dir, { recursive: true, force: true });
-  void entries;
-  return round2(median(times));
+  return join(base, shape[0][0]);
+}
+
+/** The tree file floor-c.c reads: "<octal mode> <size> <path>" per line. */
+function treeLines(shape) {
+  return shape.map(([path, mode, size]) => `${mode.toString(8)} ${size} ${path}\n`).join('');
 }
 
 function rssKb(pid) {
@@ -422,12 +692,12 @@ function spec32(k) {
   return `gpiochip${chip} ${first}-${first + 31}`;
 }
 
-async function memoryAndRestore(work, board) {
-  const state = join(work, 'state.json');
+async function memoryAndRestore(work, board, transport) {
+  const state = join(work, `state-${transport}.json`);
   const startups = [];
   let daemon;
   for (let i = 0; i < 3; i++) {
-    daemon = await startDaemon(work, `mem${i}`, board, { args: ['--state', state] });
+    daemon = await startDaemon(work, `mem-${transport}-${i}`, board, { args: ['--state', state], transport });
     startups.push(daemon.readyMs);
     if (i < 2) await daemon.stop();
   }
@@ -451,7 +721,7 @@ async function memoryAndRestore(work, board) {
   const restorable = saved.includes('gpiochip8');
   if (restorable) {
     const t0 = process.hrtime.bigint();
-    const restored = await startDaemon(work, 'restore', board, { args: ['--state', state] });
+    const restored = await startDaemon(work, `restore-${transport}`, board, { args: ['--state', state], transport });
     await waitFor(async () => (await readFile(join(restored.mnt, 'agg', 'devices'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length >= 100,
       30000, () => restored.child.exitCode !== null, () => `restore did not bring back 100 aggregators:\n${restored.output()}`);
     memory.restoreMs = round2(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -483,12 +753,13 @@ function treeShape(mnt, top) {
   return entries;
 }
 
+/** One `ls -lR`: its time in ms and the files and directories it listed. */
 function timeLs(dir) {
   const t0 = process.hrtime.bigint();
   const ls = spawnSync('ls', ['-lR', dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (ls.status !== 0) throw new Error(`ls -lR ${dir} failed: ${ls.stderr}`);
-  return ms;
+  return { ms, entries: ls.stdout.split('\n').filter((l) => /^[-d]/.test(l)).length };
 }
 
 /**
@@ -526,20 +797,25 @@ async function profiles(work, board, client) {
   };
   const owcBatches = Math.max(1, Math.round(20 * SCALE));
 
-  const aggDir = join(work, 'profile-agg');
-  const daemon = await startDaemon(work, 'prof', board, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', aggDir] });
-  await control(daemon.mnt, 'new_device', 'gpiochip0 0');
-  const value = join(daemon.mnt, 'gpio-agg.0', 'line0', 'value');
-  await writeFile(join(daemon.mnt, 'gpio-agg.0', 'line0', 'direction'), 'out');
-  const aggWindows = [
-    loop('pwrite', clientLoop('pwrite', value, Math.round(200 * SCALE), 500)),
-    loop('owc', clientLoop('owc', value, owcBatches, 200)),
-  ];
-  await control(daemon.mnt, 'new_device', 'gpiochip1 0-511');
-  const tree = join(work, 'tree-profile.json');
-  writeFileSync(tree, JSON.stringify(treeShape(daemon.mnt, 'gpio-agg.1')));
-  aggWindows.push(lsLoop('lsLR', join(daemon.mnt, 'gpio-agg.1')));
-  await daemon.stop();
+  const profiled = {};
+  let tree;
+  for (const t of TRANSPORTS) {
+    const aggDir = join(work, `profile-agg-${t}`);
+    const daemon = await startDaemon(work, `prof-${t}`, board, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', aggDir], transport: t });
+    await control(daemon.mnt, 'new_device', 'gpiochip0 0');
+    const value = join(daemon.mnt, 'gpio-agg.0', 'line0', 'value');
+    await writeFile(join(daemon.mnt, 'gpio-agg.0', 'line0', 'direction'), 'out');
+    const aggWindows = [
+      loop('pwrite', clientLoop('pwrite', value, Math.round(200 * SCALE), 500)),
+      loop('owc', clientLoop('owc', value, owcBatches, 200)),
+    ];
+    await control(daemon.mnt, 'new_device', 'gpiochip1 0-511');
+    tree = join(work, 'tree-profile.json');
+    writeFileSync(tree, JSON.stringify(treeShape(daemon.mnt, 'gpio-agg.1')));
+    aggWindows.push(lsLoop('lsLR', join(daemon.mnt, 'gpio-agg.1')));
+    await daemon.stop();
+    profiled[AGG(t)] = summarise(aggDir, `daemon-${t}`, aggWindows);
+  }
 
   const floorDir = join(work, 'profile-floor');
   const floor = await startFloor(work, { name: 'floor-prof', nodeArgs: ['--cpu-prof', '--cpu-prof-dir', floorDir], tree });
@@ -550,7 +826,8 @@ async function profiles(work, board, client) {
     lsLoop('lsLR', join(floor.mnt, 'gpio-agg.1')),
   ];
   await floor.stop();
-  return { 'gpio-aggfs': summarise(aggDir, 'daemon', aggWindows), floor: summarise(floorDir, 'floor', floorWindows) };
+  profiled[FN_FLOOR] = summarise(floorDir, 'floor', floorWindows);
+  return profiled;
 }
 
 /**
@@ -559,11 +836,11 @@ async function profiles(work, board, client) {
  */
 function timePerRequest(results) {
   for (const row of results.requests.rows) {
-    const [section, ...keys] = row.timedAs.split('.');
-    const key = keys.join('.');
-    const timed = section === 'scale'
-      ? { median: 1000 * (key === 'lsLR512' ? results.scale.lsLR512.median : results.scale.lsLR512.floorSameTreeMs.median) }
-      : results.latency[keys[0]][keys.slice(1).join('.')];
+    const { op, target } = row.timedAs;
+    const timed = op === 'lsLR512'
+      ? results.lsLR512?.ms[target] && { median: 1000 * results.lsLR512.ms[target].median }
+      : results.latency[op].targets[target];
+    if (timed === undefined) continue;
     row.medianUs = round2(timed.median);
     row.usPerRequest = round2(timed.median / row.total);
   }
@@ -623,7 +900,7 @@ async function traceRequests(trace, ops, action) {
  * including the floor's file at gpio-aggfs's depth and the floor serving a
  * copy of the 512-line aggregator's tree.
  */
-async function requestsPerOperation(work, board, client) {
+async function requestsPerOperation(work, board, client, floorC) {
   const size = 100;
   const runLoop = (spec) => () => {
     const result = spawnSync(client, spec.args.map(String), { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -647,27 +924,41 @@ async function requestsPerOperation(work, board, client) {
       totalPerEntry: round2(counted.total / entries) });
   };
 
+  // libfuse's trace exists where libfuse serves: gpio-aggfs on fuse-native, the two floors.
+  const traced = 'fuse-native';
   const aggTrace = join(work, 'trace-gpio-aggfs.log');
-  const daemon = await startDaemon(work, 'trace', board, { debug: aggTrace });
+  const daemon = await startDaemon(work, 'trace', board, { debug: aggTrace, transport: traced });
   await control(daemon.mnt, 'new_device', 'gpiochip0 0');
   await writeFile(join(daemon.mnt, 'gpio-agg.0', 'line0', 'direction'), 'out');
   await control(daemon.mnt, 'new_device', 'gpiochip1 0-511');
   const value = join(daemon.mnt, 'gpio-agg.0', 'line0', 'value');
-  await row('gpio-aggfs', 'pwrite, open fd', value, 3, aggTrace, clientLoop('pwrite', value, 1, size), 'latency.pwrite.gpio-aggfs');
-  await row('gpio-aggfs', 'open+write+close', value, 3, aggTrace, clientLoop('owc', value, 1, size), 'latency.owc.gpio-aggfs');
-  await lsRow('gpio-aggfs', join(daemon.mnt, 'gpio-agg.1'), aggTrace, 'scale.lsLR512');
+  const agg = AGG(traced);
+  await row(agg, 'pwrite, open fd', value, 3, aggTrace, clientLoop('pwrite', value, 1, size), { op: 'pwrite', target: agg });
+  await row(agg, 'open+write+close', value, 3, aggTrace, clientLoop('owc', value, 1, size), { op: 'owc', target: agg });
+  await lsRow(agg, join(daemon.mnt, 'gpio-agg.1'), aggTrace, { op: 'lsLR512', target: agg });
+  const shape = treeShape(daemon.mnt, 'gpio-agg.1');
   const tree = join(work, 'tree-trace.json');
-  writeFileSync(tree, JSON.stringify(treeShape(daemon.mnt, 'gpio-agg.1')));
+  writeFileSync(tree, JSON.stringify(shape));
+  const treeText = join(work, 'tree-trace.txt');
+  writeFileSync(treeText, treeLines(shape));
   await daemon.stop();
+
+  const cTrace = join(work, 'trace-floor-c.log');
+  const cFloor = await startFloorC(work, floorC, { name: 'floor-c-trace', tree: treeText, debug: cTrace });
+  const cValue = join(cFloor.mnt, 'gpio-agg.0', 'line0', 'value');
+  await row(C_FLOOR, 'pwrite, open fd', cValue, 3, cTrace, clientLoop('pwrite', cValue, 1, size), { op: 'pwrite', target: C_FLOOR });
+  await row(C_FLOOR, 'open+write+close', cValue, 3, cTrace, clientLoop('owc', cValue, 1, size), { op: 'owc', target: C_FLOOR });
+  await lsRow(C_FLOOR, join(cFloor.mnt, 'gpio-agg.1'), cTrace, { op: 'lsLR512', target: C_FLOOR });
+  await cFloor.stop();
 
   const floorTrace = join(work, 'trace-floor.log');
   const floor = await startFloor(work, { name: 'floor-trace', tree, debug: floorTrace });
   const rootValue = join(floor.mnt, 'value');
   const deepValue = join(floor.mnt, 'gpio-agg.0', 'line0', 'value');
-  await row('floor', 'pwrite, open fd', rootValue, 1, floorTrace, clientLoop('pwrite', rootValue, 1, size), 'latency.pwrite.floor');
-  await row('floor', 'open+write+close', rootValue, 1, floorTrace, clientLoop('owc', rootValue, 1, size), 'latency.owc.floor');
-  await row('floor', 'open+write+close', deepValue, 3, floorTrace, clientLoop('owc', deepValue, 1, size), 'latency.owc.floor, same depth');
-  await lsRow('floor', join(floor.mnt, 'gpio-agg.1'), floorTrace, 'scale.lsLR512.floorSameTreeMs');
+  await row(FN_FLOOR, 'pwrite, open fd', rootValue, 1, floorTrace, clientLoop('pwrite', rootValue, 1, size), { op: 'pwrite', target: FN_FLOOR });
+  await row(FN_FLOOR, 'open+write+close', rootValue, 1, floorTrace, clientLoop('owc', rootValue, 1, size), { op: 'owc', target: FN_FLOOR });
+  await row(FN_FLOOR, 'open+write+close', deepValue, 3, floorTrace, clientLoop('owc', deepValue, 1, size), { op: 'owc', target: FN_FLOOR_DEEP });
+  await lsRow(FN_FLOOR, join(floor.mnt, 'gpio-agg.1'), floorTrace, { op: 'lsLR512', target: FN_FLOOR });
   await floor.stop();
   for (const r of rows) r.path = r.path.slice(work.length + 1);
   return {
@@ -685,22 +976,20 @@ function runVm() {
   return JSON.parse(line.slice('BENCH-VM-JSON '.length));
 }
 
+/** Each target for each transport: value, met. A target nothing measured (e.g. --profiles-only) is left out. */
 function evaluateTargets(r) {
-  if (r.latency === undefined) return [];
-  const values = {
-    'read ≤ 1.25× floor': r.latency.pread.ratioToFloor,
-    'write ≤ 1.25× floor': r.latency.pwrite.ratioToFloor,
-    'open+write+close ≤ 1.5× floor': r.latency.owc.ratioToFloor,
-    'new_device 512 lines < 200 ms': r.scale.newDeviceMs[512].median,
-    'ls -lR 512 lines < 500 ms': r.scale.lsLR512.median,
-    'RSS 100×32 lines < 150 MB': r.memory.rss100x32MB,
-    'restore 100×32 lines < 5 s': r.memory.restoreMs,
-  };
-  return Object.entries(TARGETS).map(([name, { limit, unit }]) => {
-    const value = values[name];
-    const met = name.includes('≤') ? value <= limit : value < limit;
-    return { name, value, limit, unit, met };
-  });
+  const rows = [];
+  for (const target of TARGETS) {
+    const byTransport = {};
+    for (const t of TRANSPORTS) {
+      const value = target.value(r, AGG(t));
+      if (value === undefined) continue;
+      const met = typeof value === 'number' && (target.atLeast ? value >= target.limit : target.name.includes('≤') ? value <= target.limit : value < target.limit);
+      byTransport[t] = { value, met };
+    }
+    if (Object.keys(byTransport).length > 0) rows.push({ name: target.name, limit: target.limit, unit: target.unit, byTransport });
+  }
+  return rows;
 }
 
 // --- statistics -------------------------------------------------------------------
@@ -752,51 +1041,86 @@ function table(headers, rows) {
 function printTable(r) {
   const m = r.meta;
   console.log(`\ngpio-aggfs benchmark — ${m.date}, ${m.cpus}× ${m.cpu}, node ${m.node}, kernel ${m.kernel}, ${m.rounds} rounds${m.quick ? ' (quick)' : ''}`);
-  const cell = (s) => `${s.median} / ${s.p99}`;
+  console.log(`transports: ${m.transports.join(', ')}${m.transportOption ? '' : ' (this build has no --transport option)'}; load average (1/5/15 min) before ${m.loadBefore}, after ${m.loadAfter}`);
+  const cell = (s) => (s === undefined || s === null ? '' : `${s.median} / ${s.p99}`);
   if (r.latency) printMeasurements(r, cell);
   printRest(r, cell);
 }
 
 function printMeasurements(r, cell) {
+  const aggs = TRANSPORTS.map(AGG);
   console.log('\nLatency per op, µs: median / p99 (samples pooled over batches and interleaved rounds).');
-  console.log('Ratios are paired: per round, median ÷ median of the other target in the same round; the median of those.');
-  console.log('"floor" serves /value; "floor, same depth" serves the same file at /gpio-agg.0/line0/value.');
-  table(['operation', 'gpio-aggfs', 'floor', 'floor, same depth', 'tmpfs', 'agg/floor', 'agg/floor same depth', 'agg/tmpfs', 'floor/tmpfs', 'n'],
-    Object.values(r.latency).map((row) => [row.label, cell(row['gpio-aggfs']), cell(row.floor), cell(row['floor, same depth']), cell(row.tmpfs),
-      `${row.ratioToFloor}×`, `${row.ratioToFloorSameDepth}×`, `${row.ratioToTmpfs}×`, `${row.floorToTmpfs}×`, row['gpio-aggfs'].n]));
+  console.log(`"${C_FLOOR}": libfuse3 low-level API in C (test/bench/floor-c.c), entry/attr timeouts 1 s; "${C_FLOOR_0}": the same with timeouts 0.`);
+  console.log('Both serve the value file where gpio-aggfs has it (/gpio-agg.0/line0/value); the fuse-native floor serves /value, "same depth" that path.');
+  const latencyTargets = Object.keys(Object.values(r.latency)[0].targets);
+  table(['operation', ...latencyTargets, 'n'],
+    Object.values(r.latency).map((row) => [row.label, ...latencyTargets.map((t) => cell(row.targets[t])), row.targets[latencyTargets[0]].n]));
+
+  console.log('\nRatios, paired per round (median ÷ median of the other in the same round; the median of those)');
+  const rows = [];
+  for (const row of Object.values(r.latency)) {
+    for (const a of aggs) {
+      const x = row.ratios[a];
+      rows.push([row.label, a, `${x[C_FLOOR]}×`, `${x[C_FLOOR_0]}×`, `${x[FN_FLOOR]}×`, `${x[FN_FLOOR_DEEP]}×`, `${x.tmpfs}×`]);
+    }
+    rows.push([row.label, `${C_FLOOR} ÷ tmpfs; fuse-native floor (same depth) ÷ C floor`, '', '', '', `${row.ratios[FN_FLOOR_DEEP][C_FLOOR]}×`, `${row.ratios[C_FLOOR].tmpfs}×`]);
+  }
+  table(['operation', 'who', `÷ ${C_FLOOR}`, `÷ ${C_FLOOR_0}`, `÷ ${FN_FLOOR}`, `÷ ${FN_FLOOR_DEEP}`, '÷ tmpfs'], rows);
 
   console.log('\nThroughput, value writes per second (pwrite, open fd), all clients together');
-  table(['clients', 'gpio-aggfs', 'floor', 'tmpfs', 'agg/floor'],
-    Object.entries(r.throughput).map(([n, row]) => [n, row['gpio-aggfs'], row.floor, row.tmpfs, `${row.ratioToFloor}×`]));
+  const tputTargets = Object.keys(r.throughput.byClients[1]);
+  table(['clients', ...tputTargets], [
+    ...Object.entries(r.throughput.byClients).map(([n, row]) => [n, ...tputTargets.map((t) => row[t])]),
+    ['4 ÷ 1 (paired)', ...tputTargets.map((t) => `${r.throughput.scaling4[t]}×`)],
+  ]);
 
-  console.log('\nEvents, µs: median / p99');
-  table(['measurement', 'value', 'n'], [
-    ['.sim pull write → event line read by a blocked reader', cell(r.events.pullToEvent), r.events.pullToEvent.n],
-    ['  of which: the pull write itself (open+write+close)', cell(r.events.pullWriteAlone), r.events.pullWriteAlone.n],
+  console.log('\nEvents, µs: median / p99 (edge made by a .sim pull write; the pull write is open+write+close)');
+  const ev = (a) => r.events[a];
+  table(['measurement', ...aggs], [
+    ['pull write → event line read by a blocked events reader', ...aggs.map((a) => cell(ev(a).pullToEvent))],
+    ['  of which: the pull write itself', ...aggs.map((a) => cell(ev(a).pullWriteAlone))],
+    ['pull write() start → select() exceptfds wake-up on value', ...aggs.map((a) => (ev(a).poll ? cell(ev(a).selectWake) : 'no poll'))],
+    ['  the pull write() call alone', ...aggs.map((a) => (ev(a).poll ? cell(ev(a).selectPullWrite) : ''))],
+    ['n (events / select wake-ups)', ...aggs.map((a) => `${ev(a).pullToEvent.n} / ${ev(a).selectWake?.n ?? 0}`)],
   ]);
 
   console.log('\nScale, ms: median / p99');
-  const s = r.scale;
-  table(['measurement', 'value', 'n'], [
-    ['new_device, 1 line', cell(s.newDeviceMs[1]), s.newDeviceMs[1].n],
-    ['new_device, 32 lines', cell(s.newDeviceMs[32]), s.newDeviceMs[32].n],
-    ['new_device, 512 lines', cell(s.newDeviceMs[512]), s.newDeviceMs[512].n],
-    ['delete_device, 512 lines', cell(s.deleteDeviceMs[512]), s.deleteDeviceMs[512].n],
-    [`ls -lR of a 512-line aggregator (${s.lsLR512.entries} entries)`, cell(s.lsLR512), s.lsLR512.n],
-    ['  same tree on the fuse-native floor', cell(s.lsLR512.floorSameTreeMs), s.lsLR512.floorSameTreeMs.n],
-    ['  same tree on tmpfs', s.lsLR512.tmpfsSameTreeMs, ''],
+  const sc = (a) => r.scale[a];
+  table(['measurement', ...aggs], [
+    ['new_device, 1 line', ...aggs.map((a) => cell(sc(a).newDeviceMs[1]))],
+    ['new_device, 32 lines', ...aggs.map((a) => cell(sc(a).newDeviceMs[32]))],
+    ['new_device, 512 lines', ...aggs.map((a) => cell(sc(a).newDeviceMs[512]))],
+    ['delete_device, 512 lines', ...aggs.map((a) => cell(sc(a).deleteDeviceMs[512]))],
+  ]);
+  console.log(`\nls -lR of a 512-line aggregator (${r.lsLR512.entries} entries), the same tree on the floors and on tmpfs, ms: median / p99`);
+  table(['who', 'ls -lR', '÷ tmpfs', 'n'], Object.entries(r.lsLR512.ms).map(([who, ms]) => [who, cell(ms), `${r.lsLR512.ratioToTmpfs[who]}×`, ms.n]));
+
+  console.log('\nReaders of events');
+  const bl = (a) => r.readers[a].blocked;
+  const id = (a) => r.readers[a].idle;
+  table(['measurement', ...aggs], [
+    [`${BLOCKED_READERS} readers blocked in read(): daemon threads before → while blocked`, ...aggs.map((a) => `${bl(a).threadsBefore} → ${bl(a).threadsWhileBlocked}`)],
+    ['  RSS before, MB → growth while blocked, MB', ...aggs.map((a) => `${bl(a).rssBeforeMB} → +${bl(a).rssGrowthMB}`)],
+    ['  readers released by one edge; time to release all, ms', ...aggs.map((a) => `${bl(a).releasedByOneEdge}; ${bl(a).releaseMs}${bl(a).error ? ` (${bl(a).error})` : ''}`)],
+    [`${IDLE_READERS} idle non-blocking readers (uid ${IDLE_UID}) × ${IDLE_EDGES} edges: RSS before, MB`, ...aggs.map((a) => id(a).rssBeforeMB)],
+    ['  RSS growth after opening, MB; after the edges, MB', ...aggs.map((a) => `+${id(a).rssGrowthOpenMB}; +${id(a).rssGrowthMB}`)],
+    ['  peak RSS (VmHWM), MB; RSS after the readers closed, MB', ...aggs.map((a) => `${id(a).peakRssMB}; ${id(a).rssAfterCloseMB}`)],
+    ['  the edges: total ms; µs per edge', ...aggs.map((a) => `${id(a).edgesMs}; ${id(a).usPerEdge}`)],
+    ['  another client\'s value pread meanwhile: median µs / p99 µs / max ms (n)', ...aggs.map((a) => {
+      const o = id(a).otherReads;
+      return `${o.medianUs} / ${o.p99Us} / ${o.maxMs} (${o.n})`;
+    })],
   ]);
 
   console.log('\nMemory and start-up');
-  const mem = r.memory;
-  table(['measurement', 'value'], [
-    ['start-up, empty state (spawn → agg/new_device exists), ms', cell(mem.startupEmptyMs)],
-    ['RSS, no aggregators, MB', mem.rssEmptyMB],
-    ['RSS, 100 aggregators × 32 lines, MB', mem.rss100x32MB],
-    ['peak RSS (VmHWM), MB', mem.peakRss100x32MB],
-    ['creating 100 × 32 lines by new_device, ms', mem.create100x32Ms],
-    ['restore of 100 × 32 lines, ms', mem.restoreMs],
-    ['  method', mem.restoreMethod],
+  const mem = (a) => r.memory[a];
+  table(['measurement', ...aggs], [
+    ['start-up, empty state (spawn → agg/new_device exists), ms', ...aggs.map((a) => cell(mem(a).startupEmptyMs))],
+    ['RSS, no aggregators, MB', ...aggs.map((a) => mem(a).rssEmptyMB)],
+    ['RSS, 100 aggregators × 32 lines, MB', ...aggs.map((a) => mem(a).rss100x32MB)],
+    ['peak RSS (VmHWM), MB', ...aggs.map((a) => mem(a).peakRss100x32MB)],
+    ['creating 100 × 32 lines by new_device, ms', ...aggs.map((a) => mem(a).create100x32Ms)],
+    ['restore of 100 × 32 lines (start with --state until agg/devices lists 100), ms', ...aggs.map((a) => mem(a).restoreMs)],
   ]);
 }
 
@@ -814,8 +1138,9 @@ function printRest(r, cell) {
   if (r.requests) printRequests(r.requests);
 
   if (r.targets.length > 0) {
-    console.log('\nTargets');
-    table(['target', 'measured', 'met'], r.targets.map((t) => [t.name, `${t.value}${t.unit === '×' ? '×' : ` ${t.unit}`}`, t.met ? 'yes' : 'NO']));
+    console.log('\nTargets (measured on this run; met or MISSED)');
+    const shown = (t, x) => (x === undefined ? '' : typeof x.value === 'number' ? `${x.value}${t.unit === '×' ? '×' : ` ${t.unit}`} ${x.met ? 'met' : 'MISSED'}` : `${x.value} MISSED`);
+    table(['target', ...TRANSPORTS.map(AGG)], r.targets.map((t) => [t.name, ...TRANSPORTS.map((tr) => shown(t, t.byTransport[tr]))]));
   }
 }
 
@@ -827,7 +1152,7 @@ function printProfiles(profiles) {
     for (const [name, p] of Object.entries(windows)) {
       if (p.error) { rows.push([who, PROFILED[name], p.error, '', '', '', '', '', '']); continue; }
       const pct = (o) => p.byOrigin.find((x) => x.origin === o)?.pctOfBusy ?? 0;
-      const own = who === 'floor' ? pct('benchmark floor (floor-fs.mjs)') : pct('gpio-aggfs');
+      const own = who === FN_FLOOR ? pct('benchmark floor (floor-fs.mjs)') : pct('gpio-aggfs');
       rows.push([who, PROFILED[name], p.ops, formatUs(p.wallUsPerOp), formatUs(p.busyUsPerOp),
         `${own}%`, `${pct('fuse-native')}%`, `${pct('node internals / native')}%`, `${round2(pct('program (native, outside JS)') + pct('gc'))}%`]);
     }
