@@ -1,18 +1,27 @@
-// gpio-aggfs benchmark: latency, throughput, scale, memory and events, each
-// measured side by side with its floor in the same run (absolute times drift
-// on shared machines; ratios measured together hold).
+// gpio-aggfs benchmark: latency, throughput, scale, memory, events and
+// readers, each measured side by side with its floors in the same run
+// (absolute times drift on shared machines; ratios measured together hold).
 //
-//   npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--vm]
+//   npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--vm] [--pin]
+//
+// Compared: gpio-aggfs on each transport `gpio-aggfs mount --help` offers
+// (--transport; without the option, the one it has), a C libfuse3 floor
+// (test/bench/floor-c.c, built here against libfuse3-dev), the fuse-native
+// floor (test/bench/floor-fs.mjs) and tmpfs. The targets are printed with
+// the measured value, met or missed; nothing is asserted.
 //
 // Clients are separate processes (test/bench/client.c), never the daemon's
 // event loop. Latency: every op is timed; samples of all batches and rounds
 // are pooled for the median and p99; rounds interleave the targets.
 // Prints a table and writes JSON (default /tmp/gpio-aggfs-bench-<time>.json).
+// --pin runs the servers and the latency clients on CPU 0 (throughput and
+// reader clients stay free); the machine's load average is printed.
 //
 // Unless --no-profile: CPU profiles (node --cpu-prof) of the daemon and of the
-// floor under a pwrite loop, an open+write+close loop and repeated `ls -lR` of
-// a 512-line aggregator, and the FUSE requests each client operation costs,
-// counted from libfuse's debug trace. --profiles-only runs just those.
+// fuse-native floor under a pwrite loop, an open+write+close loop and repeated
+// `ls -lR` of a 512-line aggregator, and the FUSE requests each client
+// operation costs, counted from libfuse's debug trace (gpio-aggfs on
+// fuse-native and both floors). --profiles-only runs just those.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdtempSync, chmodSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
@@ -36,9 +45,13 @@ const SCALE = options.quick ? 0.25 : 1;
 const FUSE_TRACE_DEBUG = ',fuse-bindings,';
 
 // Transports: those `gpio-aggfs mount --help` offers (--transport), else the only one there is.
-// Set in main(), after the build.
-let TRANSPORTS = [];
-let TRANSPORT_OPTION = false;
+// The build comes first: the transports are those the built CLI offers.
+if (!options.noBuild) {
+  log('building (tsc -p tsconfig.build.json)');
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+const TRANSPORTS = detectTransports();
+const TRANSPORT_OPTION = TRANSPORTS.option;
 const AGG = (t) => `gpio-aggfs ${t}`;
 const C_FLOOR = 'C libfuse3 floor';
 const C_FLOOR_0 = 'C floor, timeouts 0';
@@ -89,12 +102,6 @@ try {
 
 async function main() {
   const started = Date.now();
-  if (!options.noBuild) {
-    log('building (tsc -p tsconfig.build.json)');
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  }
-  TRANSPORTS = detectTransports();
-  TRANSPORT_OPTION = TRANSPORTS.option;
   const work = mkdtempSync(join(tmpdir(), 'gpio-aggfs-bench-'));
   chmodSync(work, 0o755);
   cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
@@ -108,7 +115,7 @@ async function main() {
     meta: {
       date: new Date().toISOString(),
       cpu: cpus()[0]?.model, cpus: cpus().length, node: process.version, kernel: release(),
-      rounds: ROUNDS, quick: Boolean(options.quick),
+      rounds: ROUNDS, quick: Boolean(options.quick), pinned: options.pin ? 'servers and latency clients on CPU 0' : 'no',
       transports: TRANSPORTS, transportOption: TRANSPORT_OPTION,
       loadBefore: loadavg(),
       method: 'per-op latency in µs, samples pooled over all batches and rounds; rounds interleave targets',
@@ -493,8 +500,9 @@ function parseArgs(argv) {
     else if (arg === '--no-profile') parsed.noProfile = true;
     else if (arg === '--profiles-only') parsed.profilesOnly = true;
     else if (arg === '--vm') parsed.vm = true;
+    else if (arg === '--pin') parsed.pin = true;
     else {
-      console.error(`bench: unknown argument ${arg}\nusage: npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--vm]`);
+      console.error(`bench: unknown argument ${arg}\nusage: npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--vm] [--pin]`);
       process.exit(2);
     }
   }
@@ -572,7 +580,7 @@ async function startDaemon(work, name, board, { nodeArgs = [], args = [], debug,
 function spawnServer(command, args, mnt, debug) {
   const traceFd = debug === undefined ? undefined : openSync(debug, 'w');
   const env = { ...process.env, DEBUG: debug === undefined ? '' : FUSE_TRACE_DEBUG };
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', traceFd ?? 'pipe'], env });
+  const child = spawn(...pinned(command, args), { stdio: ['ignore', 'pipe', traceFd ?? 'pipe'], env });
   if (traceFd !== undefined) closeSync(traceFd);
   let output = '';
   child.stdout.on('data', (c) => { output += c; });
@@ -640,8 +648,14 @@ async function timed(action) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/** With --pin: `command args` run on CPU 0 (taskset execs it: the pid stays the command's). */
+function pinned(command, args) {
+  return options.pin ? ['taskset', ['-c', '0', command, ...args]] : [command, args];
+}
+
+/** A latency client (pinned with --pin, like the servers); throughput and reader clients are never pinned. */
 function runClient(client, args) {
-  const result = spawnSync(client, args.map(String), { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const result = spawnSync(...pinned(client, args.map(String)), { encoding: 'utf8', maxBuffer: 256 << 20 });
   if (result.status !== 0) throw new Error(`client ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }
@@ -1040,7 +1054,7 @@ function table(headers, rows) {
 
 function printTable(r) {
   const m = r.meta;
-  console.log(`\ngpio-aggfs benchmark — ${m.date}, ${m.cpus}× ${m.cpu}, node ${m.node}, kernel ${m.kernel}, ${m.rounds} rounds${m.quick ? ' (quick)' : ''}`);
+  console.log(`\ngpio-aggfs benchmark — ${m.date}, ${m.cpus}× ${m.cpu}, node ${m.node}, kernel ${m.kernel}, ${m.rounds} rounds${m.quick ? ' (quick)' : ''}, pinned: ${m.pinned}`);
   console.log(`transports: ${m.transports.join(', ')}${m.transportOption ? '' : ' (this build has no --transport option)'}; load average (1/5/15 min) before ${m.loadBefore}, after ${m.loadAfter}`);
   const cell = (s) => (s === undefined || s === null ? '' : `${s.median} / ${s.p99}`);
   if (r.latency) printMeasurements(r, cell);
