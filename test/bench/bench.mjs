@@ -655,8 +655,8 @@ function pinned(command, args) {
 
 /** A latency client (pinned with --pin, like the servers); throughput and reader clients are never pinned. */
 function runClient(client, args) {
-  const result = spawnSync(...pinned(client, args.map(String)), { encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (result.status !== 0) throw new Error(`client ${args.join(' ')} failed: ${result.stderr}`);
+  const result = spawnSync(...pinned(client, args.map(String)), { encoding: 'utf8', maxBuffer: 256 << 20, timeout: 10 * 60000 });
+  if (result.status !== 0) throw new Error(`client ${args.join(' ')} failed${result.signal ? ` (${result.signal}, after 10 minutes at most)` : ''}: ${result.stderr}`);
   return result.stdout;
 }
 

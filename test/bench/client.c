@@ -131,13 +131,23 @@ static int tput(const char *path, int64_t start, int64_t duration) {
 
 static const char *const PULLS[2] = {"pull-up", "pull-down"};
 
+/* The index in PULLS of the pull that changes the line now: the other one than it has. */
+static int next_pull(const char *pull_path) {
+	char buf[32] = {0};
+	int fd = open_or_die(pull_path, O_RDONLY);
+	if (read(fd, buf, sizeof buf - 1) < 0) die("read", pull_path);
+	close(fd);
+	return strncmp(buf, PULLS[0], strlen(PULLS[0])) == 0 ? 1 : 0;
+}
+
 static int event(const char *events_path, const char *pull_path, long count) {
 	int efd = open_or_die(events_path, O_RDONLY);
 	char buf[512];
+	int first = next_pull(pull_path);
 	for (long i = 0; i < count; i++) {
 		int64_t t0 = now_ns(CLOCK_MONOTONIC);
 		int pfd = open_or_die(pull_path, O_WRONLY);
-		const char *pull = PULLS[i & 1];
+		const char *pull = PULLS[(i + first) & 1];
 		if (write(pfd, pull, strlen(pull)) < 0) die("write", pull_path);
 		close(pfd);
 		int64_t t1 = now_ns(CLOCK_MONOTONIC);
@@ -197,13 +207,14 @@ static int select_wake(const char *value_path, const char *pull_path, long count
 	pid_t pid = fork();
 	if (pid < 0) die("fork", "");
 	if (pid == 0) select_reader(value_path, armed[1], woke[1], count);
+	int first = next_pull(pull_path);
 	for (long i = 0; i < count; i++) {
 		char a;
 		read_all(armed[0], &a, 1);
 		struct timespec settle = {0, 2000000}; /* let the reader enter select() */
 		nanosleep(&settle, NULL);
 		int pfd = open_or_die(pull_path, O_WRONLY);
-		const char *pull = PULLS[i & 1];
+		const char *pull = PULLS[(i + first) & 1];
 		int64_t t0 = now_ns(CLOCK_MONOTONIC);
 		if (write(pfd, pull, strlen(pull)) < 0) die("write", pull_path);
 		int64_t t1 = now_ns(CLOCK_MONOTONIC);
@@ -277,8 +288,9 @@ static int idle(const char *events_path, long n) {
 }
 
 static int edges(const char *pull_path, long count) {
+	int first = next_pull(pull_path);
 	int64_t t0 = now_ns(CLOCK_MONOTONIC);
-	for (long i = 0; i < count; i++) write_pull(pull_path, i);
+	for (long i = 0; i < count; i++) write_pull(pull_path, i + first);
 	printf("%lld\n", (long long)(now_ns(CLOCK_MONOTONIC) - t0));
 	return 0;
 }
