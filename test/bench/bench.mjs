@@ -939,17 +939,20 @@ async function requestsPerOperation(work, board, client, floorC) {
   };
 
   // libfuse's trace exists where libfuse serves: gpio-aggfs on fuse-native, the two floors.
-  const traced = 'fuse-native';
+  // (Without fuse-native, the daemon only lends its 512-line tree to the floors.)
+  const traced = TRANSPORTS.includes('fuse-native') ? 'fuse-native' : undefined;
   const aggTrace = join(work, 'trace-gpio-aggfs.log');
-  const daemon = await startDaemon(work, 'trace', board, { debug: aggTrace, transport: traced });
+  const daemon = await startDaemon(work, 'trace', board, { debug: aggTrace, transport: traced ?? TRANSPORTS[0] });
   await control(daemon.mnt, 'new_device', 'gpiochip0 0');
   await writeFile(join(daemon.mnt, 'gpio-agg.0', 'line0', 'direction'), 'out');
   await control(daemon.mnt, 'new_device', 'gpiochip1 0-511');
-  const value = join(daemon.mnt, 'gpio-agg.0', 'line0', 'value');
-  const agg = AGG(traced);
-  await row(agg, 'pwrite, open fd', value, 3, aggTrace, clientLoop('pwrite', value, 1, size), { op: 'pwrite', target: agg });
-  await row(agg, 'open+write+close', value, 3, aggTrace, clientLoop('owc', value, 1, size), { op: 'owc', target: agg });
-  await lsRow(agg, join(daemon.mnt, 'gpio-agg.1'), aggTrace, { op: 'lsLR512', target: agg });
+  if (traced !== undefined) {
+    const value = join(daemon.mnt, 'gpio-agg.0', 'line0', 'value');
+    const agg = AGG(traced);
+    await row(agg, 'pwrite, open fd', value, 3, aggTrace, clientLoop('pwrite', value, 1, size), { op: 'pwrite', target: agg });
+    await row(agg, 'open+write+close', value, 3, aggTrace, clientLoop('owc', value, 1, size), { op: 'owc', target: agg });
+    await lsRow(agg, join(daemon.mnt, 'gpio-agg.1'), aggTrace, { op: 'lsLR512', target: agg });
+  }
   const shape = treeShape(daemon.mnt, 'gpio-agg.1');
   const tree = join(work, 'tree-trace.json');
   writeFileSync(tree, JSON.stringify(shape));
