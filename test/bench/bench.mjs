@@ -227,7 +227,8 @@ async function measure(work, board, client, floorC, results) {
   }
   // 4 clients ÷ 1 client, paired per round.
   for (const target of tputTargets) {
-    results.throughput.scaling4[target] = round2(median(tput[4][target].map((x, i) => x / tput[1][target][i])));
+    const pairs = tput[4][target].map((x, i) => [x, tput[1][target][i]]).filter(([, one]) => one > 0);
+    results.throughput.scaling4[target] = pairs.length > 0 ? round2(median(pairs.map(([four, one]) => four / one))) : undefined;
   }
   await cFloor0.stop();
   await floor.stop();
@@ -660,9 +661,13 @@ function runClient(client, args) {
   return result.stdout;
 }
 
-/** N client processes writing for the same wall-clock window; total ops/s. */
+/**
+ * N client processes writing for the same wall-clock window; total ops/s
+ * (each client's count over the time it ran: a client started late on a
+ * loaded machine runs only what is left of the window).
+ */
 async function concurrentWrites(client, n, pathOf, durationMs) {
-  const start = BigInt(Date.now() + 150) * 1000000n;
+  const start = BigInt(Date.now() + 500) * 1000000n;
   const runs = [];
   for (let i = 0; i < n; i++) {
     runs.push(new Promise((done, fail) => {
@@ -671,11 +676,15 @@ async function concurrentWrites(client, n, pathOf, durationMs) {
       let err = '';
       child.stdout.on('data', (c) => { out += c; });
       child.stderr.on('data', (c) => { err += c; });
-      child.on('exit', (code) => (code === 0 ? done(Number(out.trim())) : fail(new Error(`tput client: ${err}`))));
+      child.on('exit', (code) => {
+        if (code !== 0) { fail(new Error(`tput client: ${err}`)); return; }
+        const [count, ranNs] = out.trim().split(' ').map(Number);
+        done(ranNs > 0 ? count / (ranNs / 1e9) : 0);
+      });
     }));
   }
-  const counts = await Promise.all(runs);
-  return counts.reduce((a, b) => a + b, 0) / (durationMs / 1000);
+  const rates = await Promise.all(runs);
+  return rates.reduce((a, b) => a + b, 0);
 }
 
 /** A copy of a tree's shape ([path, mode, size] entries) on tmpfs; returns the copy of its top directory. */
