@@ -9,6 +9,7 @@ import { mountFuse } from './fs/fuse-transport.js';
 import { prepareMountpoint } from './fs/mountpoint.js';
 import { FsOperations } from './fs/operations.js';
 import { Tree } from './fs/tree.js';
+import { LegacySysfs } from './sysfs/legacy-sysfs.js';
 import { restoreState } from './state/restore.js';
 import { EMPTY_STATE, loadState } from './state/state-file.js';
 import { StateRecorder } from './state/state-recorder.js';
@@ -22,6 +23,8 @@ export interface ServiceOptions {
   readonly state?: string | undefined;
   /** Config file: applied at start, after the state. */
   readonly config?: string | undefined;
+  /** Legacy sysfs GPIO bases by chip name or label; they win over the config file's. */
+  readonly sysfsBases?: ReadonlyMap<string, number>;
 }
 
 export interface RunningService {
@@ -46,12 +49,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   await prepareMountpoint(mountpoint);
   const { backend, sim } = await openBackend({ sim: options.sim });
   const registry = new Registry(backend);
-  const tree = new Tree(registry, sim);
+  const sysfs = new LegacySysfs(backend, new Map([...(config?.sysfsBases ?? []), ...(options.sysfsBases ?? [])]), sim);
+  const tree = new Tree(registry, sim, sysfs);
   const operations = new FsOperations(tree);
   let recorder: StateRecorder | undefined;
   let mounted;
   try {
-    const { failures, kept } = restoreState(saved, registry, tree);
+    const { failures, kept } = restoreState(saved, registry, tree, sysfs.unexportedPermissions);
     for (const { id, spec, error } of failures) {
       console.error(`gpio-aggfs: ${AGGREGATOR_PREFIX}${id} (spec "${spec}") not restored: ${error.message} (${error.code});`
         + ` kept in ${options.state ?? 'the state file'} and tried again at the next start`
@@ -59,13 +63,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
     if (config !== undefined) applyConfig(config, registry, tree);
     if (options.state !== undefined) {
-      recorder = new StateRecorder(options.state, registry, tree, kept);
+      recorder = new StateRecorder(options.state, registry, tree, kept, sysfs.unexportedPermissions);
       recorder.save();
       recorder.start(operations);
     }
     mounted = await mountFuse(mountpoint, operations);
   } catch (err) {
     recorder?.stop();
+    sysfs.close();
     registry.closeAll();
     tree.close();
     backend.close();
@@ -80,6 +85,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stopping ??= (async () => {
       log('stopping');
       recorder?.stop();
+      sysfs.close();
       registry.closeAll();
       operations.releaseAll();
       try {

@@ -12,6 +12,7 @@ declare module 'fuse-native' {
     getattr?(path: string, cb: (code: number, stat?: FuseStat) => void): void;
     fgetattr?(path: string, fd: number, cb: (code: number, stat?: FuseStat) => void): void;
     readdir?(path: string, cb: (code: number, names?: string[]) => void): void;
+    readlink?(path: string, cb: (code: number, target?: string) => void): void;
     open?(path: string, flags: number, cb: (code: number, fd?: number) => void): void;
     read?(path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (result: number) => void): void;
     write?(path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (result: number) => void): void;

@@ -1,11 +1,13 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { startService } from '../service.js';
+import { parseSysfsBase, sysfsBases } from '../sysfs/numbering.js';
 
 interface MountArgs {
   mountpoint: string;
   sim?: string | undefined;
   state?: string | undefined;
   config?: string | undefined;
+  sysfsBase?: [string, number][] | undefined;
 }
 
 /** `gpio-aggfs mount`: serve in the foreground until SIGINT/SIGTERM (systemd Type=simple). */
@@ -16,10 +18,17 @@ export const mountCommand: CommandModule<object, MountArgs> = {
     .positional('mountpoint', { type: 'string', demandOption: true, describe: 'Directory to mount on (created if missing)' })
     .option('sim', { type: 'string', describe: 'Use the simulated backend with this board file (JSON)' })
     .option('state', { type: 'string', describe: 'State file: aggregators and permissions, restored at start' })
-    .option('config', { type: 'string', describe: 'Config file (JSON): aggregators with owners and modes applied at start' }),
+    .option('config', { type: 'string', describe: 'Config file (JSON): aggregators with owners and modes applied at start' })
+    .option('sysfs-base', {
+      type: 'string',
+      array: true,
+      describe: 'Legacy GPIO base of a chip in sysfs-gpio/, CHIP=BASE (chip name or label), e.g. gpiochip0=0; repeatable',
+      coerce: (values: string[]) => values.map(parseSysfsBase),
+    }),
   handler: async (args: ArgumentsCamelCase<MountArgs>) => {
     const service = await startService({
       mountpoint: args.mountpoint, sim: args.sim, state: args.state, config: args.config,
+      sysfsBases: sysfsBases(args.sysfsBase ?? [], '--sysfs-base'),
     });
     const onSignal = (signal: NodeJS.Signals): void => {
       console.error(`gpio-aggfs: ${signal}: unmounting ${service.mountpoint}`);

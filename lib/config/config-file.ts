@@ -32,6 +32,8 @@ export interface Config {
   readonly file: string;
   readonly aggregators: readonly ConfiguredAggregator[];
   readonly control: ReadonlyMap<ControlFileName, Permissions>;
+  /** Legacy sysfs GPIO bases by chip name or label (`sysfs.bases`). */
+  readonly sysfsBases: ReadonlyMap<string, number>;
 }
 
 const validateConfig = compileValidator<ConfigJson>(CONFIG_SCHEMA);
@@ -107,5 +109,6 @@ export function loadConfig(file: string, ids: IdNames = new IdNames()): Config {
     const settings = json.control?.[name];
     if (settings !== undefined) control.set(name, permissions(settings, `control.${name}`));
   }
-  return { file, aggregators, control };
+  const sysfsBases = new Map(Object.entries(json.sysfs?.bases ?? {}));
+  return { file, aggregators, control, sysfsBases };
 }

@@ -49,7 +49,7 @@ const controlFile = {
 
 export const CONFIG_SCHEMA: SchemaObject = {
   type: 'object',
-  description: 'a JSON object with "aggregators" and optionally "control"',
+  description: 'a JSON object with "aggregators" and optionally "control" and "sysfs"',
   additionalProperties: false,
   properties: {
     aggregators: {
@@ -70,6 +70,18 @@ export const CONFIG_SCHEMA: SchemaObject = {
             additionalProperties: false,
             patternProperties: { [LINE_KEY_PATTERN]: lineSettings },
           },
+        },
+      },
+    },
+    sysfs: {
+      type: 'object',
+      description: 'an object with bases',
+      additionalProperties: false,
+      properties: {
+        bases: {
+          type: 'object',
+          description: 'an object mapping chip names or labels to legacy GPIO bases',
+          additionalProperties: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'a GPIO base from 0 to 2147483647' },
         },
       },
     },
@@ -98,5 +110,6 @@ export interface AggregatorJson extends DirectorySettingsJson {
 
 export interface ConfigJson {
   aggregators?: AggregatorJson[];
+  sysfs?: { bases?: Record<string, number> };
   control?: Partial<Record<'new_device' | 'delete_device', Omit<DirectorySettingsJson, 'fileMode'>>>;
 }

@@ -21,6 +21,26 @@ export class DirectoryNode extends FsNode {
     return [...this.entries.entries()];
   }
 
+  /** The entry at a relative path ("power/control"), or undefined. */
+  descendant(path: string): FsNode | undefined {
+    let node: FsNode | undefined = this;
+    for (const name of path.split('/')) {
+      if (name === '') continue;
+      if (!(node instanceof DirectoryNode)) return undefined;
+      node = node.child(name);
+    }
+    return node;
+  }
+
+  /** Every entry below, with its path (`prefix/name/…`), parents first. */
+  *walk(prefix: string): Generator<[string, FsNode]> {
+    for (const [name, node] of this.entries) {
+      const path = prefix === '' ? name : `${prefix}/${name}`;
+      yield [path, node];
+      if (node instanceof DirectoryNode) yield* node.walk(path);
+    }
+  }
+
   add(name: string, node: FsNode): this {
     this.entries.set(name, node);
     return this;

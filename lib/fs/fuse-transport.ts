@@ -82,6 +82,9 @@ export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted
     readdir: (path, cb) => {
       try { cb(0, fs.readdir(path)); } catch (err) { cb(fuseCode(err)); }
     },
+    readlink: (path, cb) => {
+      try { cb(0, fs.readlink(path)); } catch (err) { cb(fuseCode(err)); }
+    },
     open: (path, flags, cb) => {
       try { cb(0, fs.open(path, flags)); } catch (err) { cb(fuseCode(err)); }
     },

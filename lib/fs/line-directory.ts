@@ -1,11 +1,24 @@
 import type { Aggregator } from '../aggregator/aggregator.js';
 import type { AggregatedLine } from '../aggregator/aggregated-line.js';
+import type { Bit, EdgeListener } from '../gpio/backend.js';
 import { AttributeFile } from './attribute-file.js';
 import { DirectoryNode } from './directory.js';
 import { EventFile } from './event-file.js';
 
 const READ_WRITE = 0o644;
 const READ_ONLY = 0o444;
+
+/** What a `value` file reads, writes and (for poll) watches. */
+export interface ValueSource {
+  value(): Bit;
+  writeValue(text: string): void;
+  onEdge(listener: EdgeListener): () => void;
+}
+
+/** `value`, the same kind of file in `lineK/` and in the sysfs views' `gpioN/`. */
+export function valueFile(line: ValueSource): AttributeFile {
+  return new AttributeFile(READ_WRITE, { show: () => `${line.value()}\n`, store: (text) => line.writeValue(text) });
+}
 
 /** `gpio-agg.N/lineK/`: one attribute file per line setting, as in /sys/class/gpio/gpioN/. */
 export function lineDirectory(aggregator: Aggregator, line: AggregatedLine): DirectoryNode {
@@ -15,7 +28,7 @@ export function lineDirectory(aggregator: Aggregator, line: AggregatedLine): Dir
     new AttributeFile(READ_ONLY, { show: () => `${show()}\n` });
 
   return new DirectoryNode(0o755)
-    .add('value', attribute(() => String(line.value()), (text) => line.writeValue(text)))
+    .add('value', valueFile(line))
     .add('direction', attribute(() => line.direction(), (text) => line.writeDirection(text)))
     .add('active_low', attribute(() => (line.activeLow() ? '1' : '0'), (text) => line.writeActiveLow(text)))
     .add('edge', attribute(() => line.edge(), (text) => line.writeEdge(text)))

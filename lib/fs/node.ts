@@ -12,6 +12,7 @@ export interface Stat {
 
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
 const PERMISSION_BITS = 0o7777;
 
 /** The inode part of an entry, independent of its name and of any open file. */
@@ -33,24 +34,58 @@ export abstract class FsNode {
     this.ctime = now;
   }
 
-  abstract readonly type: 'directory' | 'file';
+  abstract readonly type: 'directory' | 'file' | 'symlink';
 
-  get mode(): number { return this.permissions; }
-  get uid(): number { return this.owner; }
-  get gid(): number { return this.group; }
+  /** Set for a second name of another entry: mode, owner and group are that entry's. */
+  private permissionSource: FsNode | undefined;
+  /** Set while owner and group follow another entry's (until chowned directly). */
+  private ownerSource: FsNode | undefined;
 
-  /** True when mode, owner or group differ from what the entry is created with. */
+  get mode(): number { return this.permissionSource?.mode ?? this.permissions; }
+  get uid(): number { return (this.permissionSource ?? this.ownerSource)?.uid ?? this.owner; }
+  get gid(): number { return (this.permissionSource ?? this.ownerSource)?.gid ?? this.group; }
+
+  /**
+   * True when mode, owner or group differ from what the entry is created
+   * with. A second name is never customised itself: its entry is.
+   */
   get isCustomised(): boolean {
+    if (this.permissionSource !== undefined) return false;
     return this.permissions !== this.defaultMode || this.owner !== 0 || this.group !== 0;
   }
 
+  /** Make this entry show and change the mode, owner and group of `node`. */
+  sharePermissionsOf(node: FsNode): this {
+    this.permissionSource = node;
+    return this;
+  }
+
+  /** Owner and group are those of `node` until this entry is chowned itself. */
+  followOwnerOf(node: FsNode): this {
+    this.ownerSource = node;
+    return this;
+  }
+
   chmod(mode: number): void {
+    if (this.permissionSource !== undefined) {
+      this.permissionSource.chmod(mode);
+      return;
+    }
     this.permissions = mode & PERMISSION_BITS;
     this.ctime = new Date();
   }
 
   /** `undefined` leaves that id unchanged (chown's -1). */
   chown(uid: number | undefined, gid: number | undefined): void {
+    if (this.permissionSource !== undefined) {
+      this.permissionSource.chown(uid, gid);
+      return;
+    }
+    if (this.ownerSource !== undefined) {
+      this.owner = this.ownerSource.uid;
+      this.group = this.ownerSource.gid;
+      this.ownerSource = undefined;
+    }
     if (uid !== undefined) this.owner = uid;
     if (gid !== undefined) this.group = gid;
     this.ctime = new Date();
@@ -63,10 +98,12 @@ export abstract class FsNode {
   }
 
   stat(): Stat {
+    const format = this.type === 'directory' ? S_IFDIR : this.type === 'symlink' ? S_IFLNK : S_IFREG;
+    // Through the accessors, so that an entry sharing another's permissions shows them.
     return {
-      mode: (this.type === 'directory' ? S_IFDIR : S_IFREG) | this.permissions,
-      uid: this.owner,
-      gid: this.group,
+      mode: format | this.mode,
+      uid: this.uid,
+      gid: this.gid,
       size: this.size(),
       nlink: this.linkCount(),
       atime: this.atime,

@@ -3,6 +3,7 @@ import { GpioAggError } from '../errors.js';
 import { DirectoryNode } from './directory.js';
 import { FileNode, type OpenFile } from './file-node.js';
 import type { FsNode, Stat } from './node.js';
+import { SymlinkNode } from './symlink-node.js';
 import type { Tree } from './tree.js';
 
 /** chown's "leave unchanged", as it arrives as a 32-bit unsigned id. */
@@ -37,6 +38,12 @@ export class FsOperations {
     const node = this.node(path);
     if (!(node instanceof DirectoryNode)) throw new GpioAggError('ENOTDIR', `${path} is not a directory`);
     return node.names();
+  }
+
+  readlink(path: string): string {
+    const node = this.node(path);
+    if (!(node instanceof SymlinkNode)) throw new GpioAggError('EINVAL', `${path} is not a symbolic link`);
+    return node.target;
   }
 
   open(path: string, flags: number): number {

@@ -1,10 +1,15 @@
+import type { Aggregator } from '../aggregator/aggregator.js';
 import type { Registry } from '../aggregator/registry.js';
 import type { SimBackend } from '../gpio/sim-backend.js';
-import { aggregatorDirectory } from './aggregator-directory.js';
+import type { LegacySysfs } from '../sysfs/legacy-sysfs.js';
+import { aggregatorDirectory, type AggregatorView } from './aggregator-directory.js';
 import { controlDirectory } from './control-directory.js';
 import { simDirectory } from './sim-directory.js';
 import { DirectoryNode } from './directory.js';
 import type { FsNode } from './node.js';
+import { aggregatorSysfsView } from './sysfs/aggregator-view.js';
+import { kernelDeviceLinks, simDeviceLinks } from './sysfs/device-links.js';
+import { GlobalSysfsView, SYSFS_VIEW } from './sysfs/global-view.js';
 
 /**
  * The whole mounted tree: `agg/`, one `gpio-agg.N/` per aggregator (added
@@ -13,39 +18,40 @@ import type { FsNode } from './node.js';
 export class Tree {
   readonly root = new DirectoryNode(0o755);
   private readonly unsubscribe: () => void;
+  private readonly sysfsView: GlobalSysfsView | undefined;
 
-  constructor(readonly registry: Registry, sim?: SimBackend) {
+  constructor(readonly registry: Registry, sim?: SimBackend, sysfs?: LegacySysfs) {
     this.root.add('agg', controlDirectory(registry));
     if (sim !== undefined) this.root.add('.sim', simDirectory(sim));
-    for (const aggregator of registry.list()) this.root.add(aggregator.name, aggregatorDirectory(aggregator));
+    let aggregatorView: AggregatorView | undefined;
+    if (sysfs !== undefined) {
+      const links = sim !== undefined ? simDeviceLinks() : kernelDeviceLinks();
+      this.sysfsView = new GlobalSysfsView(sysfs, links);
+      this.root.add(SYSFS_VIEW, this.sysfsView.directory);
+      aggregatorView = (aggregator, directory) => aggregatorSysfsView(aggregator, directory, sysfs, links);
+    }
+    const add = (aggregator: Aggregator): void => {
+      this.root.add(aggregator.name, aggregatorDirectory(aggregator, aggregatorView));
+    };
+    for (const aggregator of registry.list()) add(aggregator);
     this.unsubscribe = registry.onChange((event) => {
-      if (event.type === 'created') this.root.add(event.aggregator.name, aggregatorDirectory(event.aggregator));
+      if (event.type === 'created') add(event.aggregator);
       else this.root.remove(event.aggregator.name);
     });
   }
 
   /** The node at an absolute path inside the mount ("/", "/agg/new_device", …). */
   lookup(path: string): FsNode | undefined {
-    let node: FsNode | undefined = this.root;
-    for (const name of path.split('/')) {
-      if (name === '') continue;
-      if (!(node instanceof DirectoryNode)) return undefined;
-      node = node.child(name);
-      if (node === undefined) return undefined;
-    }
-    return node;
+    return this.root.descendant(path);
   }
 
   /** Every entry with its path relative to the mount, parents first. */
-  *walk(directory: DirectoryNode = this.root, prefix = ''): Generator<[string, FsNode]> {
-    for (const [name, node] of directory.children()) {
-      const path = prefix === '' ? name : `${prefix}/${name}`;
-      yield [path, node];
-      if (node instanceof DirectoryNode) yield* this.walk(node, path);
-    }
+  walk(directory: DirectoryNode = this.root, prefix = ''): Generator<[string, FsNode]> {
+    return directory.walk(prefix);
   }
 
   close(): void {
     this.unsubscribe();
+    this.sysfsView?.close();
   }
 }

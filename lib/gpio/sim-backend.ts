@@ -10,7 +10,7 @@ import { GpioAggError } from '../errors.js';
 import type {
   Backend, Bit, ChipInfo, EdgeEvent, EdgeListener, LineHandle, LineInfo, LineSettings,
 } from './backend.js';
-import type { Board } from './board.js';
+import type { Board, BoardChip } from './board.js';
 import { SimChip } from './sim-chip.js';
 import { PULLS, type Pull, type SimLine } from './sim-line.js';
 
@@ -21,6 +21,7 @@ export class SimBackend implements Backend {
   /** Live chips by name; a removed chip is gone from here, as from /dev. */
   private readonly chips = new Map<string, SimChip>();
   private readonly handles = new Set<SimLineHandle>();
+  private readonly chipListeners = new Set<() => void>();
 
   constructor(board: Board) {
     board.chips.forEach((boardChip, number) => {
@@ -30,7 +31,7 @@ export class SimBackend implements Backend {
   }
 
   listChips(): ChipInfo[] {
-    return [...this.chips.values()].map((chip) => chip.info);
+    return [...this.chips.values()].sort((a, b) => a.number - b.number).map((chip) => chip.info);
   }
 
   lineInfo(chipName: string): LineInfo[] {
@@ -89,6 +90,31 @@ export class SimBackend implements Backend {
       if (handle.chip === chip.info) handle.dropListeners();
     }
     debug('removed %s', chipName);
+    this.chipsChanged();
+  }
+
+  /**
+   * Like making a new gpio-sim device live: a chip with the lowest free
+   * number (gpiolib's ida), `lines` unnamed lines, inputs pulled down.
+   */
+  addChip(chip: BoardChip): ChipInfo {
+    let number = 0;
+    while (this.chips.has(`gpiochip${number}`)) number += 1;
+    const added = new SimChip(number, chip);
+    this.chips.set(added.name, added);
+    debug('added %s "%s" (%d lines)', added.name, chip.label, chip.lines);
+    this.chipsChanged();
+    return added.info;
+  }
+
+  /** Called after a chip was added or removed. Returns an unsubscribe function. */
+  onChipsChange(listener: () => void): () => void {
+    this.chipListeners.add(listener);
+    return () => this.chipListeners.delete(listener);
+  }
+
+  private chipsChanged(): void {
+    for (const listener of [...this.chipListeners]) listener();
   }
 
   private chip(chipName: string): SimChip {

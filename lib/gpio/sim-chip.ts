@@ -12,7 +12,7 @@ export class SimChip {
   private readonly lines: readonly SimLine[];
   private live = true;
 
-  constructor(number: number, board: BoardChip) {
+  constructor(readonly number: number, board: BoardChip) {
     const name = `gpiochip${number}`;
     this.info = Object.freeze({
       name,

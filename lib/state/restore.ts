@@ -7,6 +7,9 @@ import type { SavedPermissions, SavedState } from './state-file.js';
 
 const log = createDebug('gpio-aggfs:state');
 
+/** Entries of a line of the global sysfs view, which exist only while it is exported. */
+const SYSFS_LINE_ENTRY = /^sysfs-gpio\/gpio(0|[1-9][0-9]*)(\/|$)/;
+
 export interface RestoreFailure {
   readonly id: number;
   readonly spec: string;
@@ -26,7 +29,11 @@ export interface RestoreResult {
  * are busy, its chip is gone) keeps its id reserved and its permissions kept,
  * so that the next start tries again and nothing is lost.
  */
-export function restoreState(state: SavedState, registry: Registry, tree: Tree): RestoreResult {
+export function restoreState(
+  state: SavedState, registry: Registry, tree: Tree,
+  /** Receives the saved permissions of legacy sysfs `gpioN` entries, given back when a line is exported. */
+  unexported: Map<string, SavedPermissions> = new Map(),
+): RestoreResult {
   const failures: RestoreFailure[] = [];
   for (const { id, spec } of state.aggregators) {
     try {
@@ -46,6 +53,8 @@ export function restoreState(state: SavedState, registry: Registry, tree: Tree):
       node.chown(uid, gid);
     } else if (reservedNames.has(path.split('/')[0] as string)) {
       kept.set(path, { mode, uid, gid });
+    } else if (SYSFS_LINE_ENTRY.test(path)) {
+      unexported.set(path, { mode, uid, gid });
     } else {
       log('dropping saved permissions of %s: no such entry', path);
     }

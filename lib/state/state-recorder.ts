@@ -24,6 +24,8 @@ export class StateRecorder {
     private readonly tree: Tree,
     /** Permissions inside aggregators that could not be restored, saved as they were. */
     private readonly kept: ReadonlyMap<string, SavedPermissions> = new Map(),
+    /** Permissions of legacy sysfs lines not exported now, saved until their next export. */
+    private readonly unexported: ReadonlyMap<string, SavedPermissions> = new Map(),
   ) {}
 
   /** What the state file should hold now. */
@@ -34,6 +36,7 @@ export class StateRecorder {
     for (const [path, node] of this.tree.walk()) {
       if (node.isCustomised) permissions.set(path, { mode: node.mode, uid: node.uid, gid: node.gid });
     }
+    for (const [path, saved] of this.unexported) permissions.set(path, saved);
     for (const [path, saved] of this.kept) {
       if (reservedNames.has(path.split('/')[0] as string)) permissions.set(path, saved);
     }
