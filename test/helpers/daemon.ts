@@ -56,6 +56,8 @@ export interface DaemonOptions {
   /** Reuse this mountpoint (restart tests). */
   readonly mountpoint?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Board file of the simulated backend (default BOARD). */
+  readonly board?: string;
 }
 
 export async function newMountpoint(): Promise<string> {
@@ -70,7 +72,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   // Real gpio-sim lines keep their state between daemons: start each from the VM's initial state.
   if (BACKEND === 'libgpiod') resetKernelLines();
   const mountpoint = options.mountpoint ?? await newMountpoint();
-  const backendArgs = BACKEND === 'sim' ? ['--sim', BOARD] : [];
+  const backendArgs = BACKEND === 'sim' ? ['--sim', options.board ?? BOARD] : [];
   const [command, ...args] = withoutRunnerHooks([process.execPath, BIN, 'mount', mountpoint, ...backendArgs, ...(options.args ?? [])]);
   const child = spawn(command as string, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
