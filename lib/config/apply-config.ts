@@ -4,6 +4,7 @@ import { AGGREGATOR_PREFIX } from '../aggregator/aggregator.js';
 import type { Registry } from '../aggregator/registry.js';
 import { fromSystemError, GpioAggError } from '../errors.js';
 import { DirectoryNode } from '../fs/directory.js';
+import { SYSFS_VIEW } from '../fs/sysfs/global-view.js';
 import type { FsNode } from '../fs/node.js';
 import type { Tree } from '../fs/tree.js';
 import { formatSpec } from '../spec/format.js';
@@ -83,8 +84,14 @@ function applyPermissions(node: FsNode, settings: Permissions): void {
   }
 }
 
+/**
+ * Everything below a directory, except an aggregator's `sysfs-gpio/` view:
+ * its entries keep the kernel's modes, and its export/unexport follow the
+ * aggregator's owner by themselves.
+ */
 function* descendants(directory: DirectoryNode): Generator<FsNode> {
-  for (const [, node] of directory.children()) {
+  for (const [name, node] of directory.children()) {
+    if (name === SYSFS_VIEW) continue;
     yield node;
     if (node instanceof DirectoryNode) yield* descendants(node);
   }

@@ -2,6 +2,7 @@ import type { Aggregator } from '../aggregator/aggregator.js';
 import { AttributeFile } from './attribute-file.js';
 import { DirectoryNode } from './directory.js';
 import { lineDirectory } from './line-directory.js';
+import { SYSFS_VIEW } from './sysfs/global-view.js';
 
 /** Builds `gpio-agg.N/sysfs-gpio/` for an aggregator's directory. */
 export type AggregatorView = (aggregator: Aggregator, directory: DirectoryNode) => DirectoryNode;
@@ -14,6 +15,6 @@ export function aggregatorDirectory(aggregator: Aggregator, sysfsView?: Aggregat
     .add('ngpio', readOnly(String(aggregator.lines.length)))
     .add('spec', readOnly(aggregator.spec));
   aggregator.lines.forEach((line, index) => directory.add(`line${index}`, lineDirectory(aggregator, line)));
-  if (sysfsView !== undefined) directory.add('sysfs-gpio', sysfsView(aggregator, directory));
+  if (sysfsView !== undefined) directory.add(SYSFS_VIEW, sysfsView(aggregator, directory));
   return directory;
 }

@@ -2,13 +2,14 @@ import createDebug from 'debug';
 import { AGGREGATOR_PREFIX } from '../aggregator/aggregator.js';
 import type { Registry } from '../aggregator/registry.js';
 import { fromSystemError, type GpioAggError } from '../errors.js';
+import { SYSFS_VIEW } from '../fs/sysfs/global-view.js';
 import type { Tree } from '../fs/tree.js';
 import type { SavedPermissions, SavedState } from './state-file.js';
 
 const log = createDebug('gpio-aggfs:state');
 
 /** Entries of a line of the global sysfs view, which exist only while it is exported. */
-const SYSFS_LINE_ENTRY = /^sysfs-gpio\/gpio(0|[1-9][0-9]*)(\/|$)/;
+const SYSFS_LINE_ENTRY = new RegExp(`^${SYSFS_VIEW}/gpio(0|[1-9][0-9]*)(/|$)`);
 
 export interface RestoreFailure {
   readonly id: number;
