@@ -73,6 +73,12 @@ export const CONFIG_SCHEMA: SchemaObject = {
         },
       },
     },
+    control: {
+      type: 'object',
+      description: 'an object with new_device, delete_device',
+      additionalProperties: false,
+      properties: { new_device: controlFile, delete_device: controlFile },
+    },
     sysfs: {
       type: 'object',
       description: 'an object with bases',
@@ -84,12 +90,6 @@ export const CONFIG_SCHEMA: SchemaObject = {
           additionalProperties: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'a GPIO base from 0 to 2147483647' },
         },
       },
-    },
-    control: {
-      type: 'object',
-      description: 'an object with new_device, delete_device',
-      additionalProperties: false,
-      properties: { new_device: controlFile, delete_device: controlFile },
     },
   },
 };

@@ -61,7 +61,7 @@ function userSh(script: string, as: Identity): Promise<RunResult> {
 t.test('the bind mount shows exactly one aggregator', async (t) => {
   const listed = await inContainer(['ls', '-A', GPIO], alice);
   t.equal(listed.code, 0, listed.stderr);
-  t.same(listed.stdout.split('\n').filter((l) => l !== ''), ['label', 'line0', 'line1', 'ngpio', 'spec']);
+  t.same(listed.stdout.split('\n').filter((l) => l !== ''), ['label', 'line0', 'line1', 'ngpio', 'spec', 'sysfs-gpio']);
 
   const label = await inContainer(['cat', join(GPIO, 'label'), join(GPIO, 'spec'), join(GPIO, 'ngpio')], bob);
   t.equal(label.code, 0, label.stderr);

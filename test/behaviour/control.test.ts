@@ -140,9 +140,9 @@ t.test('new_device grammar: every form gives the expected lines', async (t) => {
   for (const c of GRAMMAR) {
     await t.test(c.spec, async (t) => {
       await create(t, c.spec);
-      t.same(await rootEntries(), ['.sim', 'agg', 'gpio-agg.0'].filter((e) => BACKEND === 'sim' || e !== '.sim'));
+      t.same(await rootEntries(), ['.sim', 'agg', 'gpio-agg.0', 'sysfs-gpio'].filter((e) => BACKEND === 'sim' || e !== '.sim'));
       const lineDirs = c.sources.map((_, k) => `line${k}`);
-      t.same((await readdir(daemon.path('gpio-agg.0'))).sort(), ['label', ...lineDirs, 'ngpio', 'spec'].sort());
+      t.same((await readdir(daemon.path('gpio-agg.0'))).sort(), ['label', ...lineDirs, 'ngpio', 'spec', 'sysfs-gpio'].sort());
       t.equal(await read('gpio-agg.0', 'label'), 'gpio-agg.0\n');
       t.equal(await read('gpio-agg.0', 'ngpio'), `${c.sources.length}\n`);
       t.equal(await read('gpio-agg.0', 'spec'), `${c.normalised}\n`);
@@ -184,7 +184,7 @@ t.test('ids: lowest free id, reused after delete; devices lists them in id order
   t.equal(await read('agg', 'devices'), 'gpio-agg.0 gpiochip1 10\ngpio-agg.1 gpiochip1 11\ngpio-agg.2 gpiochip1 12\n');
 
   t.equal((await deleteDevice('gpio-agg.1')).code, 0);
-  t.same(await rootEntries(), ['agg', 'gpio-agg.0', 'gpio-agg.2', ...(BACKEND === 'sim' ? ['.sim'] : [])].sort());
+  t.same(await rootEntries(), ['agg', 'gpio-agg.0', 'gpio-agg.2', 'sysfs-gpio', ...(BACKEND === 'sim' ? ['.sim'] : [])].sort());
   await create(t, 'gpiochip1 13');
   t.equal(await read('gpio-agg.1', 'spec'), 'gpiochip1 13\n', 'the freed id 1 is reused');
 
