@@ -10,6 +10,7 @@ import { echo, listing, POWER_LISTING, read, readlink } from './sysfs-files.js';
  * lines) 520-535, as Linux 6.2+ numbers chips without a fixed base.
  */
 
+t.setTimeout(300_000);
 const daemon = await startDaemon();
 t.teardown(() => stopOrKill(daemon));
 const { alice } = await testUsers();
