@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { newMountpoint, ROOT, startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { run } from '../helpers/run.js';
-import { echo, read } from './sysfs-files.js';
+import { BOARD, echo, read } from './sysfs-files.js';
 
 /*
  * Configured bases (--sysfs-base and the config file) on
@@ -14,7 +14,6 @@ import { echo, read } from './sysfs-files.js';
 // Several daemons start one after the other in each file.
 t.setTimeout(300_000);
 
-const BOARD = join(ROOT, 'fixtures', 'sysfs-board.json');
 
 
 t.test('--sysfs-base gpiochip0=0: echo 17 > export reaches gpiochip0 line 17', async (t) => {

@@ -2,10 +2,10 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { ROOT, startDaemon, stopOrKill } from '../helpers/daemon.js';
+import { startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { run } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
-import { echo, read } from './sysfs-files.js';
+import { BOARD, echo, ownership, read } from './sysfs-files.js';
 
 /*
  * Permissions of gpioN, export and unexport across unexport/export and a
@@ -15,14 +15,7 @@ import { echo, read } from './sysfs-files.js';
 // Several daemons start one after the other in each file.
 t.setTimeout(300_000);
 
-const BOARD = join(ROOT, 'fixtures', 'sysfs-board.json');
 const { alice, bob } = await testUsers();
-
-async function ownership(path: string): Promise<string> {
-  const result = await run(['stat', '-c', '%a %u %g', path]);
-  if (result.code !== 0) throw new Error(`stat ${path}: ${result.stderr}`);
-  return result.stdout.trim();
-}
 
 t.test('permissions of gpioN, export and unexport survive unexport/export and a restart', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gpio-aggfs-sysfs-'));

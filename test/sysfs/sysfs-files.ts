@@ -1,5 +1,17 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/daemon.js';
 import { q, run, sh, type Identity, type RunResult } from '../helpers/run.js';
+
+/** gpiochip0 "sim-wide" with 32 lines (GPIOs 512-543), gpiochip1 "sim-b" with 16 (544-559). */
+export const BOARD = join(ROOT, 'fixtures', 'sysfs-board.json');
+
+/** "mode uid gid" as stat(1) shows it. */
+export async function ownership(path: string): Promise<string> {
+  const result = await run(['stat', '-c', '%a %u %g', path]);
+  if (result.code !== 0) throw new Error(`stat ${path}: ${result.stderr}`);
+  return result.stdout.trim();
+}
 
 /** `echo text > file` (one write of text + newline), optionally as another user. */
 export function echo(file: string, text: string, as?: Identity): Promise<RunResult> {
