@@ -13,7 +13,8 @@ export const BOARD = join(ROOT, 'fixtures', 'vm-board.json');
 
 /** Inside the VM the behaviour suite runs against real chips through libgpiod. */
 export const BACKEND: 'sim' | 'libgpiod' = process.env.GPIO_AGGFS_VM === '1' ? 'libgpiod' : 'sim';
-const READY_TIMEOUT_MS = BACKEND === 'libgpiod' ? 60000 : 20000;
+// Generous: on a loaded machine Node alone can take many seconds to start.
+const READY_TIMEOUT_MS = BACKEND === 'libgpiod' ? 120000 : 60000;
 
 /**
  * Drives a simulated line's pull and reads its physical level: through the
