@@ -1,20 +1,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resetKernelLines } from './kernel-lines.js';
 import { run, withoutRunnerHooks } from './run.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The checkout: the nearest directory above this file with a package.json
+ * (test/helpers/ as TypeScript, dist/tests/test/helpers/ once compiled).
+ */
+export const ROOT = checkoutAbove(dirname(fileURLToPath(import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'gpio-aggfs');
 /** The board both backends run on: simulated here, gpio-sim chips in the VM. */
 export const BOARD = join(ROOT, 'fixtures', 'vm-board.json');
 
 /** Inside the VM the behaviour suite runs against real chips through libgpiod. */
 export const BACKEND: 'sim' | 'libgpiod' = process.env.GPIO_AGGFS_VM === '1' ? 'libgpiod' : 'sim';
-// Generous: on a loaded machine Node alone can take many seconds to start.
-const READY_TIMEOUT_MS = BACKEND === 'libgpiod' ? 120000 : 60000;
+// A safety net, not a speed check: on a loaded machine Node alone can take many
+// seconds to start, and under the VM's emulation a start can take minutes.
+const READY_TIMEOUT_MS = BACKEND === 'libgpiod' ? 300000 : 60000;
 
 /**
  * Drives a simulated line's pull and reads its physical level: through the
@@ -113,6 +119,13 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
       return code;
     },
   };
+}
+
+function checkoutAbove(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'package.json'))) return at;
+    if (dirname(at) === at) throw new Error(`no package.json above ${dir}`);
+  }
 }
 
 function osSignal(signal: NodeJS.Signals): number {
