@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Run a command inside a QEMU VM that has real kernel GPIO chips (gpio-sim).
 #
-#   test/vm/run.sh [--kvm] [--board FILE] [--timeout SECS] -- <command...>
+#   test/vm/run.sh [--kvm] [--board FILE] [--root DIR] [--timeout SECS] -- <command...>
 #
 # The VM boots Debian's kernel (kit built by kit.sh), mounts the host root
 # read-only over 9p, creates one gpio-sim chip per board-file chip (chip i is
-# /dev/gpiochip<i>), chroots into the host root and runs <command> with
+# /dev/gpiochip<i>), chroots into the host root (or into --root DIR) and runs <command> with
 # cwd = this checkout (a writable overlay over the read-only 9p view; writes
 # are discarded at power-off) and GPIO_AGGFS_VM=1. Output is streamed live;
 # run.sh exits with the command's exit status.
@@ -19,6 +19,11 @@
 #
 # Options / environment:
 #   --board FILE                 board file (default fixtures/vm-board.json)
+#   --root DIR                   run in this root directory of the host instead of
+#                                the host root (GPIO_AGGFS_VM_ROOT), e.g. a Debian 13
+#                                root from debian-root.sh; it gets a writable overlay,
+#                                and when its .gpio-aggfs-root names node_modules=PATH,
+#                                PATH (inside the root) covers the checkout's node_modules
 #   --kvm                        use KVM instead of TCG (hangs on some hosts)
 #   --timeout SECS               overall limit (GPIO_AGGFS_VM_TIMEOUT, default 2400)
 #   GPIO_AGGFS_VM_BOOT_TIMEOUT   limit for booting up to the command (default 180)
@@ -40,6 +45,7 @@ usage() { sed -n '2,4p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; 
 
 KVM=0
 BOARD=$CHECKOUT/fixtures/vm-board.json
+ROOTDIR=${GPIO_AGGFS_VM_ROOT:-/}
 TIMEOUT=${GPIO_AGGFS_VM_TIMEOUT:-2400}
 BOOT_TIMEOUT=${GPIO_AGGFS_VM_BOOT_TIMEOUT:-180}
 while (($#)); do
@@ -47,6 +53,8 @@ while (($#)); do
     --kvm) KVM=1; shift ;;
     --board) (($# >= 2)) || die "--board needs a file" 2; BOARD=$2; shift 2 ;;
     --board=*) BOARD=${1#--board=}; shift ;;
+    --root) (($# >= 2)) || die "--root needs a directory" 2; ROOTDIR=$2; shift 2 ;;
+    --root=*) ROOTDIR=${1#--root=}; shift ;;
     --timeout) (($# >= 2)) || die "--timeout needs seconds" 2; TIMEOUT=$2; shift 2 ;;
     --timeout=*) TIMEOUT=${1#--timeout=}; shift ;;
     -h|--help) usage ;;
@@ -59,6 +67,13 @@ done
 [[ $BOOT_TIMEOUT =~ ^[0-9]+$ ]] || die "GPIO_AGGFS_VM_BOOT_TIMEOUT must be a number of seconds" 2
 [[ -f $BOARD ]] || die "board file not found: $BOARD" 2
 BOARD=$(cd "$(dirname "$BOARD")" && pwd -P)/$(basename "$BOARD")
+[[ -d $ROOTDIR/usr/bin && -x $ROOTDIR/bin/bash ]] || die "--root $ROOTDIR: not a root directory (no usr/bin, bin/bash)" 2
+ROOTDIR=$(cd "$ROOTDIR" && pwd -P)
+NODE_MODULES=
+if [[ $ROOTDIR != / && -f $ROOTDIR/.gpio-aggfs-root ]]; then
+  NODE_MODULES=$(sed -nE 's/.*node_modules=([^ ]+).*/\1/p' "$ROOTDIR/.gpio-aggfs-root")
+  [[ -z $NODE_MODULES || -d $ROOTDIR$NODE_MODULES ]] || die "--root $ROOTDIR: $NODE_MODULES is missing in it" 2
+fi
 
 T0=$(date +%s.%N)
 since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
@@ -94,6 +109,8 @@ INTERACTIVE=0
   echo "CHECKOUT=$(sq "$CHECKOUT")"
   echo "INTERACTIVE=$INTERACTIVE"
   echo "P9CACHE=$(sq "${GPIO_AGGFS_VM_9P_CACHE:-loose}")"
+  echo "ROOTDIR=$(sq "$ROOTDIR")"
+  echo "NODE_MODULES=$(sq "$NODE_MODULES")"
 } >"$SPEC/spec.env"
 
 # The command script, run by the host's bash inside the chroot.
@@ -126,7 +143,7 @@ QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -m "${GPIO_AGGFS_VM_MEM:-2048}" -smp "${G
 EXTRA=(${GPIO_AGGFS_VM_QEMU_ARGS:-})
 QEMU+=("${EXTRA[@]}")
 
-log "booting the VM ($([[ $KVM == 1 ]] && echo KVM || echo TCG), board $BOARD, timeout ${TIMEOUT}s)"
+log "booting the VM ($([[ $KVM == 1 ]] && echo KVM || echo TCG), board $BOARD, root $ROOTDIR, timeout ${TIMEOUT}s)"
 log "command (in $CHECKOUT): $*"
 T1=$(date +%s.%N)
 : >"$LOG"
