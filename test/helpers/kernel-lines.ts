@@ -17,19 +17,29 @@ interface VmChip {
 export function resetKernelLines(): void {
   const file = process.env.GPIO_AGGFS_VM_CHIPS ?? '/run/gpio-aggfs-vm/chips.json';
   const { chips } = JSON.parse(readFileSync(file, 'utf8')) as { chips: VmChip[] };
+  const v2 = gpioToolsV2();
   for (const chip of chips) {
     if (!existsSync(chip.path)) continue;
     const offsets = Array.from({ length: chip.lines }, (_, offset) => String(offset));
     // Requesting as input (and releasing) makes a line an input again. A line
     // another daemon of the same test still holds is left alone.
-    const inputs = tryGpioget(chip.name, offsets) ? offsets : offsets.filter((offset) => tryGpioget(chip.name, [offset]));
+    const get = (lines: readonly string[]): boolean => tryGpioget(v2 ? ['-c', chip.name, ...lines] : [chip.name, ...lines]);
+    const inputs = get(offsets) ? offsets : offsets.filter((offset) => get([offset]));
     for (const offset of inputs) writeFileSync(`${chip.sysfsDir}/sim_gpio${offset}/pull`, 'pull-down');
   }
 }
 
-function tryGpioget(chip: string, offsets: readonly string[]): boolean {
+/**
+ * Whether the libgpiod tools are of the 2.x generation (Debian 13), which take
+ * the chip as `-c CHIP`; 1.x tools (Debian 12) take it as the first argument.
+ */
+export function gpioToolsV2(): boolean {
+  return /\bv2\./.test(execFileSync('gpioget', ['--version'], { encoding: 'utf8' }));
+}
+
+function tryGpioget(args: readonly string[]): boolean {
   try {
-    execFileSync('gpioget', [chip, ...offsets], { stdio: 'ignore' });
+    execFileSync('gpioget', args, { stdio: 'ignore' });
     return true;
   } catch {
     return false;
