@@ -26,6 +26,13 @@ export function withoutRunnerHooks(argv: readonly string[]): string[] {
   return ['env', '-u', 'NODE_OPTIONS', ...argv];
 }
 
+/**
+ * How long a command may run before it is killed, unless the caller says: a
+ * safety net against hangs, not a speed check. Under the VM's emulation on a
+ * busy machine a few shell commands can take longer than 30 s.
+ */
+const DEFAULT_TIMEOUT_MS = process.env.GPIO_AGGFS_VM === '1' ? 300000 : 30000;
+
 /** Run a command in a separate process (optionally as another user, through setpriv). */
 export function run(argv: readonly string[], options: { as?: Identity; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   const { as } = options;
@@ -40,7 +47,7 @@ export function run(argv: readonly string[], options: { as?: Identity; input?: s
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

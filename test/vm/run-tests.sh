@@ -71,7 +71,9 @@ for file in "${files[@]}"; do
   out=$(mktemp)
   echo "# Subtest: $file"
   start=$(now)
-  TAP_TIMEOUT=$TIMEOUT timeout -k 10 "$TIMEOUT" node --enable-source-maps "$js" </dev/null 2>&1 \
+  # tap's own timeout (TAP_TIMEOUT) comes first and reports the test that hung;
+  # the kill a minute later only catches a file that does not end even then.
+  TAP_TIMEOUT=$TIMEOUT timeout -k 10 $((TIMEOUT + 60)) node --enable-source-maps "$js" </dev/null 2>&1 \
     | tee "$out" | sed -u 's/^/    /'
   rc=${PIPESTATUS[0]}
   took=$(secs "$start" "$(now)")
