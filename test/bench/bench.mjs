@@ -23,7 +23,7 @@
 // operation costs, counted from libfuse's debug trace (gpio-aggfs on
 // fuse-native and both floors). --profiles-only runs just those.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdtempSync, chmodSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdtempSync, chmodSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -690,17 +690,18 @@ async function concurrentWrites(client, n, pathOf, durationMs) {
 /** A copy of a tree's shape ([path, mode, size] entries) on tmpfs; returns the copy of its top directory. */
 function tmpfsTree(shm, shape) {
   const base = join(shm, 'tree');
-  for (const [path, mode] of shape) {
+  for (const [path, mode, , target] of shape) {
     const at = join(base, path);
-    if ((mode & 0o170000) === 0o040000) mkdirSync(at, { recursive: true, mode: mode & 0o7777 });
+    if (target !== undefined) symlinkSync(target, at);
+    else if ((mode & 0o170000) === 0o040000) mkdirSync(at, { recursive: true, mode: mode & 0o7777 });
     else writeFileSync(at, '0\n', { mode: mode & 0o7777 });
   }
   return join(base, shape[0][0]);
 }
 
-/** The tree file floor-c.c reads: "<octal mode> <size> <path>" per line. */
+/** The tree file floor-c.c reads: "<octal mode> <size> <path>[\t<link target>]" per line. */
 function treeLines(shape) {
-  return shape.map(([path, mode, size]) => `${mode.toString(8)} ${size} ${path}\n`).join('');
+  return shape.map(([path, mode, size, target]) => `${mode.toString(8)} ${size} ${path}${target === undefined ? '' : `\t${target}`}\n`).join('');
 }
 
 function rssKb(pid) {
@@ -764,12 +765,12 @@ function clientLoop(op, path, batches, size) {
   return { args: ['lat', op, path, batches, size], ops: (batches + 1) * size };
 }
 
-/** The shape of a tree under a mount, as floor-fs.mjs --tree takes it: [path inside the mount, mode, size]. */
+/** The shape of a tree under a mount, as floor-fs.mjs --tree takes it: [path inside the mount, mode, size, link target]. */
 function treeShape(mnt, top) {
   const entries = [];
   const walk = (rel) => {
     const st = lstatSync(join(mnt, rel));
-    entries.push([`/${rel}`, st.mode, st.size]);
+    entries.push(st.isSymbolicLink() ? [`/${rel}`, st.mode, st.size, readlinkSync(join(mnt, rel))] : [`/${rel}`, st.mode, st.size]);
     if (st.isDirectory()) for (const name of readdirSync(join(mnt, rel)).sort()) walk(`${rel}/${name}`);
   };
   walk(top);

@@ -12,8 +12,9 @@
  *
  * --timeout: entry and attribute timeout of every reply (default 1, as
  *   libfuse's high-level API; 0 makes every path component a LOOKUP).
- * --tree: more entries, one per line, "<octal mode> <size> <path>" (the
- *   benchmark copies a 512-line aggregator so `ls -lR` compares on it).
+ * --tree: more entries, one per line, "<octal mode> <size> <path>", and
+ *   for a symbolic link "\t<target>" after it (the benchmark copies a
+ *   512-line aggregator so `ls -lR` compares on it).
  * --debug: libfuse's request trace on stderr.
  * Prints "ready" once mounted; unmounts on SIGTERM/SIGINT.
  *
@@ -35,6 +36,7 @@ struct node {
 	fuse_ino_t parent;
 	mode_t mode;
 	off_t size;
+	char *target; /* of a symbolic link */
 	fuse_ino_t *children;
 	size_t nchildren, capacity;
 };
@@ -51,7 +53,7 @@ static fuse_ino_t add_node(fuse_ino_t parent, const char *name, mode_t mode, off
 		if (nodes == NULL) abort();
 	}
 	fuse_ino_t ino = nnodes++;
-	nodes[ino] = (struct node){strdup(name), parent, mode, size, NULL, 0, 0};
+	nodes[ino] = (struct node){strdup(name), parent, mode, size, NULL, NULL, 0, 0};
 	if (parent != 0) {
 		struct node *p = &nodes[parent];
 		if (p->nchildren == p->capacity) {
@@ -123,6 +125,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	(void)attr;
 	(void)to_set;
 	op_getattr(req, ino, fi);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+	if (nodes[ino].target == NULL) fuse_reply_err(req, EINVAL);
+	else fuse_reply_readlink(req, nodes[ino].target);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -208,6 +215,7 @@ static const struct fuse_lowlevel_ops OPS = {
 	.lookup = op_lookup,
 	.getattr = op_getattr,
 	.setattr = op_setattr,
+	.readlink = op_readlink,
 	.open = op_open,
 	.read = op_read,
 	.write = op_write,
@@ -232,7 +240,10 @@ static void read_tree(const char *file) {
 		int consumed;
 		if (sscanf(line, "%o %lld %n", &mode, &size, &consumed) != 2) continue;
 		line[strcspn(line, "\n")] = '\0';
-		ensure_path(line + consumed, (mode_t)mode, (off_t)size);
+		char *tab = strchr(line + consumed, '\t');
+		if (tab != NULL) *tab = '\0';
+		fuse_ino_t ino = ensure_path(line + consumed, (mode_t)mode, (off_t)size);
+		if (tab != NULL) nodes[ino].target = strdup(tab + 1);
 	}
 	fclose(f);
 }

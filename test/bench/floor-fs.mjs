@@ -6,7 +6,7 @@
 // compared at both depths.
 //
 // `--tree FILE` adds a tree to serve beside them: a JSON array of
-// [path, mode, size] (the benchmark copies the shape of a 512-line
+// [path, mode, size, symbolic link's target] (the benchmark copies the shape of a 512-line
 // aggregator, so `ls -lR` can be compared on the same tree).
 //
 //   node test/bench/floor-fs.mjs <mountpoint> [--tree FILE]
@@ -33,10 +33,12 @@ const ENTRIES = new Map([
   ['/gpio-agg.0', ROOT], ['/gpio-agg.0/line0', ROOT], ['/gpio-agg.0/line0/value', FILE],
 ]);
 const LISTINGS = new Map([['/', ['value', 'gpio-agg.0']], ['/gpio-agg.0', ['line0']], ['/gpio-agg.0/line0', ['value']]]);
+const LINKS = new Map();
 if (treeFile !== undefined) {
-  for (const [path, mode, size] of JSON.parse(readFileSync(treeFile, 'utf8'))) {
+  for (const [path, mode, size, target] of JSON.parse(readFileSync(treeFile, 'utf8'))) {
     if (ENTRIES.has(path)) continue;
     ENTRIES.set(path, stat(mode, size));
+    if (target !== undefined) LINKS.set(path, target);
     if ((mode & 0o170000) === 0o040000 && !LISTINGS.has(path)) LISTINGS.set(path, []);
     const parent = dirname(path);
     if (!LISTINGS.has(parent)) LISTINGS.set(parent, []);
@@ -54,6 +56,11 @@ const fuse = new Fuse(mountpoint, {
     const names = LISTINGS.get(path);
     if (names === undefined) cb(Fuse.ENOTDIR);
     else cb(0, names);
+  },
+  readlink: (path, cb) => {
+    const target = LINKS.get(path);
+    if (target === undefined) cb(Fuse.EINVAL);
+    else cb(0, target);
   },
   open: (_path, _flags, cb) => cb(0, 1),
   read: (_path, _fd, buf, len, pos, cb) => cb(pos >= CONTENT.length ? 0 : CONTENT.copy(buf, 0, pos, Math.min(CONTENT.length, pos + len))),
