@@ -26,7 +26,8 @@
 #                                PATH (inside the root) covers the checkout's node_modules
 #   --kvm                        use KVM instead of TCG (hangs on some hosts)
 #   --timeout SECS               overall limit (GPIO_AGGFS_VM_TIMEOUT, default 2400)
-#   GPIO_AGGFS_VM_BOOT_TIMEOUT   limit for booting up to the command (default 180)
+#   GPIO_AGGFS_VM_BOOT_TIMEOUT   limit for booting up to the command (default 600: on a busy
+#                                machine qemu alone can take minutes before the kernel starts)
 #   GPIO_AGGFS_VM_MEM (2048), GPIO_AGGFS_VM_SMP (2)
 #   GPIO_AGGFS_VM_PASSENV        extra host variables to pass into the VM
 #                                (CI DEBUG TERM LANG LC_ALL NO_COLOR FORCE_COLOR always are)
@@ -47,7 +48,7 @@ KVM=0
 BOARD=$CHECKOUT/fixtures/vm-board.json
 ROOTDIR=${GPIO_AGGFS_VM_ROOT:-/}
 TIMEOUT=${GPIO_AGGFS_VM_TIMEOUT:-2400}
-BOOT_TIMEOUT=${GPIO_AGGFS_VM_BOOT_TIMEOUT:-180}
+BOOT_TIMEOUT=${GPIO_AGGFS_VM_BOOT_TIMEOUT:-600}
 while (($#)); do
   case $1 in
     --kvm) KVM=1; shift ;;
