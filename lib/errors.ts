@@ -4,7 +4,8 @@ import { constants } from 'node:os';
 export type ErrnoName =
   | 'EPERM' | 'ENOENT' | 'EIO' | 'ENXIO' | 'EBADF' | 'EAGAIN' | 'EACCES' | 'EBUSY'
   | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'EINVAL' | 'ENOSPC' | 'ERANGE' | 'ENOSYS'
-  | 'ENOTEMPTY' | 'ENODEV' | 'EOPNOTSUPP' | 'ETIMEDOUT' | 'EINTR' | 'ENOTCONN' | 'ENOTTY' | 'ENOMEM';
+  | 'ENOTEMPTY' | 'ENODEV' | 'EOPNOTSUPP' | 'ETIMEDOUT' | 'EINTR' | 'ENOTCONN' | 'ENOTTY' | 'ENOMEM'
+  | 'EROFS' | 'EDQUOT' | 'EFBIG' | 'ELOOP' | 'EMFILE' | 'ENFILE';
 
 /**
  * The one error type of gpio-aggfs: thrown where a failure is detected,
@@ -34,7 +35,7 @@ export function errnoNumber(code: ErrnoName): number {
 const KNOWN = new Set<string>([
   'EPERM', 'ENOENT', 'EIO', 'ENXIO', 'EBADF', 'EAGAIN', 'EACCES', 'EBUSY', 'EEXIST', 'ENOTDIR',
   'EISDIR', 'EINVAL', 'ENOSPC', 'ERANGE', 'ENOSYS', 'ENOTEMPTY', 'ENODEV', 'EOPNOTSUPP',
-  'ETIMEDOUT', 'EINTR', 'ENOTCONN', 'ENOTTY', 'ENOMEM',
+  'ETIMEDOUT', 'EINTR', 'ENOTCONN', 'ENOTTY', 'ENOMEM', 'EROFS', 'EDQUOT', 'EFBIG', 'ELOOP', 'EMFILE', 'ENFILE',
 ]);
 
 /** The errno name gpio-aggfs uses for a host errno number, if it has one. */

@@ -11,7 +11,8 @@ import { FsOperations } from './fs/operations.js';
 import { Tree } from './fs/tree.js';
 import { LegacySysfs } from './sysfs/legacy-sysfs.js';
 import { restoreState } from './state/restore.js';
-import { EMPTY_STATE, loadState } from './state/state-file.js';
+import type { FileLock } from './files/file-lock.js';
+import { EMPTY_STATE, loadState, lockState } from './state/state-file.js';
 import { StateRecorder } from './state/state-recorder.js';
 
 const log = createDebug('gpio-aggfs:service');
@@ -36,13 +37,25 @@ export interface RunningService {
 }
 
 /**
- * Start gpio-aggfs: read the state and config files, open the backend,
- * restore the saved aggregators and permissions, apply the config, save the
- * result, mount. Any error before the mount releases everything and nothing
+ * Start gpio-aggfs: lock the state file, read it and the config file, open
+ * the backend, restore the saved aggregators and permissions, apply the
+ * config, save the result, mount. Any error before the mount releases everything and nothing
  * is mounted. Stopping ends every event stream, unmounts, then releases
  * every line (without touching the state file).
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
+  // Locked before anything else: a second instance on the same state file touches nothing.
+  const lock = options.state === undefined ? undefined : lockState(options.state);
+  try {
+    return await startLocked(options, lock);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+}
+
+/** startService once the state file (if any) is locked; stopping releases the lock last. */
+async function startLocked(options: ServiceOptions, lock: FileLock | undefined): Promise<RunningService> {
   const mountpoint = resolve(options.mountpoint);
   const saved = options.state === undefined ? EMPTY_STATE : loadState(options.state);
   const config = options.config === undefined ? undefined : loadConfig(options.config);
@@ -93,6 +106,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       } finally {
         tree.close();
         backend.close();
+        lock?.release();
         markStopped();
       }
     })();

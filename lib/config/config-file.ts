@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fromSystemError, GpioAggError } from '../errors.js';
+import { GpioAggError } from '../errors.js';
+import { parseJsonFile } from '../files/json-text.js';
+import { readTrustedFile } from '../files/trusted-path.js';
 import { parseMode } from '../fs/mode.js';
 import { parseSpec } from '../spec/parse.js';
 import { CONFIG_SCHEMA, type ConfigJson, type DirectorySettingsJson } from './config-schema.js';
@@ -41,23 +42,17 @@ const validateConfig = compileValidator<ConfigJson>(CONFIG_SCHEMA);
 /**
  * Read and check a config file completely: JSON syntax, the schema, each
  * spec's syntax, user and group names, unique ids. Anything wrong throws a
- * GpioAggError (EINVAL, or the read's errno) naming the file and the field.
+ * GpioAggError (EINVAL, or the read's errno) naming the file and the field
+ * (a syntax error: the line and column, without quoting the text).
+ * The file is read only when others cannot change it (readTrustedFile: owned
+ * by root or this user, not writable by others, in directories only they can
+ * change); a symlink is followed, since only they can have placed it there.
  * Whether the specs' chips and lines exist is checked when it is applied.
  */
 export function loadConfig(file: string, ids: IdNames = new IdNames()): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw fromSystemError(err, `${file}: cannot read the config file`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new GpioAggError('EINVAL', `${file}: expected a JSON document: ${(err as Error).message}`);
-  }
-  const json = validateConfig(file, data);
+  const text = readTrustedFile(file, 'config file', { followSymlink: true, singleLink: false });
+  if (text === undefined) throw new GpioAggError('ENOENT', `${file}: cannot read the config file: no such file`);
+  const json = validateConfig(file, parseJsonFile(text, file, 'config file'));
   const fail = (field: string, expected: string): never => {
     throw new GpioAggError('EINVAL', `${file}: ${field}: expected ${expected}`);
   };

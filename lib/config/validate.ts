@@ -8,13 +8,19 @@ import { GpioAggError } from '../errors.js';
  */
 export type Validator<T> = (file: string, data: unknown) => T;
 
-export function compileValidator<T>(schema: JSONSchemaType<T> | SchemaObject): Validator<T> {
+export interface ValidatorOptions {
+  /** Quote the offending value ("got …"); off where a file's values must not reach a log. */
+  readonly quoteValues?: boolean;
+}
+
+export function compileValidator<T>(schema: JSONSchemaType<T> | SchemaObject, options: ValidatorOptions = {}): Validator<T> {
   const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true });
   const validate = ajv.compile<T>(schema);
+  const quoteValues = options.quoteValues ?? true;
   return (file, data) => {
     if (validate(data)) return data;
     const error = validate.errors?.[0];
-    throw new GpioAggError('EINVAL', `${file}: ${error === undefined ? 'invalid' : describe(error)}`);
+    throw new GpioAggError('EINVAL', `${file}: ${error === undefined ? 'invalid' : describe(error, quoteValues)}`);
   };
 }
 
@@ -31,7 +37,7 @@ export function fieldPath(pointer: string, child?: string): string {
   return path === '' ? '(top level)' : path;
 }
 
-function describe(error: ErrorObject): string {
+function describe(error: ErrorObject, quoteValues: boolean): string {
   const parent = error.parentSchema as SchemaObject | undefined;
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -45,7 +51,7 @@ function describe(error: ErrorObject): string {
     }
     default:
       return `${fieldPath(error.instancePath)}: expected ${parent?.description ?? error.message ?? 'a valid value'}`
-        + `, got ${shortJson(error.data)}`;
+        + (quoteValues ? `, got ${shortJson(error.data)}` : '');
   }
 }
 

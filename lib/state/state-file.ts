@@ -1,8 +1,10 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, constants } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { SchemaObject } from 'ajv';
 import { fromSystemError, GpioAggError } from '../errors.js';
 import { compileValidator } from '../config/validate.js';
+import { replaceFile } from '../files/atomic-write.js';
+import { lockFile, type FileLock } from '../files/file-lock.js';
+import { parseJsonFile } from '../files/json-text.js';
+import { checkDirectories, readTrustedFile } from '../files/trusted-path.js';
 import { formatMode, OCTAL_MODE_PATTERN, parseMode } from '../fs/mode.js';
 
 /**
@@ -13,8 +15,17 @@ import { formatMode, OCTAL_MODE_PATTERN, parseMode } from '../fs/mode.js';
  *   { "version": 1,
  *     "aggregators": [ { "id": 0, "spec": "gpiochip0 3-5" } ],
  *     "permissions": { "gpio-agg.0/line0": { "mode": "0750", "uid": 1000, "gid": 1000 } } }
+ *
+ * The mount's root directory itself is the entry ".". The file is trusted
+ * like a config file and more (see loadState), and only ever replaced whole
+ * through a fresh temporary file (see saveState).
  */
 export const STATE_VERSION = 1;
+
+/** The key of the mount's root directory in `permissions`. */
+export const ROOT_ENTRY = '.';
+
+const WHAT = 'state file';
 
 export interface SavedAggregator {
   readonly id: number;
@@ -82,34 +93,33 @@ const STATE_SCHEMA: SchemaObject = {
   },
 };
 
-const validateState = compileValidator<StateJson>(STATE_SCHEMA);
+const validateState = compileValidator<StateJson>(STATE_SCHEMA, { quoteValues: false });
 
 /**
  * Read a state file. A missing file is an empty state (first start); an
  * empty, unparsable or malformed one is refused: starting empty would
- * overwrite what an administrator set up.
+ * overwrite what an administrator set up. Refused too, before anything is
+ * read: a symlink (never followed), anything but a regular file, a file owned
+ * by another user, writable by others or with more than one name, and a file
+ * in a directory others can change (see checkDirectories). Errors name the
+ * file and the position (line and column, or the field), never its values.
  */
 export function loadState(file: string): SavedState {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
-    throw fromSystemError(err, `${file}: cannot read the state file`);
-  }
+  const text = readTrustedFile(file, WHAT, { followSymlink: false, singleLink: true });
+  if (text === undefined) return EMPTY_STATE;
   if (text.trim() === '') {
     throw new GpioAggError('EINVAL', `${file}: the state file is empty; restore it from a backup or remove it to start with no aggregators`);
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJsonFile(text, file, WHAT);
   } catch (err) {
-    throw new GpioAggError('EINVAL', `${file}: the state file is not valid JSON (${(err as Error).message}); restore it from a backup or remove it to start with no aggregators`);
+    throw new GpioAggError('EINVAL', `${(err as Error).message}; restore it from a backup or remove it to start with no aggregators`);
   }
   const json = validateState(file, data);
   const ids = new Set<number>();
   json.aggregators.forEach(({ id }, index) => {
-    if (ids.has(id)) throw new GpioAggError('EINVAL', `${file}: aggregators[${index}].id: expected a unique id, got ${id} twice`);
+    if (ids.has(id)) throw new GpioAggError('EINVAL', `${file}: aggregators[${index}].id: expected a unique id, but an earlier aggregator has the same`);
     ids.add(id);
   });
   const permissions = new Map<string, SavedPermissions>();
@@ -132,33 +142,26 @@ export function serializeState(state: SavedState): string {
 }
 
 /**
- * Replace the state file atomically: write a temporary file in the same
- * directory, fsync it, rename it over the old one, fsync the directory. A
- * crash at any point leaves either the old or the new file, complete.
- * Synchronous, so that a change is on disk before the operation that made it
- * returns.
+ * Replace the state file atomically and durably, mode 0600 (see replaceFile),
+ * after checking its directories again. Synchronous, so that a change is on
+ * disk before the operation that made it returns. Throws GpioAggError with
+ * the failure's errno (ENOSPC, EROFS, EIO …).
  */
 export function saveState(file: string, state: SavedState): void {
-  const directory = dirname(file);
-  const temporary = join(directory, `.${basename(file)}.tmp`);
+  checkDirectories(file, WHAT);
   try {
-    const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
-    try {
-      const data = Buffer.from(serializeState(state));
-      let written = 0;
-      while (written < data.length) written += writeSync(fd, data, written, data.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-    const directoryFd = openSync(directory, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      fsyncSync(directoryFd);
-    } finally {
-      closeSync(directoryFd);
-    }
+    replaceFile(file, Buffer.from(serializeState(state)));
   } catch (err) {
     throw fromSystemError(err, `${file}: cannot save the state file`);
   }
+}
+
+/**
+ * Lock the state file for this process's lifetime (`<file>.lock`, see
+ * lockFile): a second gpio-aggfs on the same state file refuses to start
+ * (EBUSY) before reading or writing anything. The lock is on a separate
+ * file because every save replaces the state file's inode.
+ */
+export function lockState(file: string): FileLock {
+  return lockFile(`${file}.lock`, `the state file ${file}`);
 }

@@ -51,7 +51,7 @@ t.test('an empty object is a config with nothing in it', async (t) => {
 
 t.test('each kind of bad config is refused, naming the file and the field', async (t) => {
   const cases: [string, unknown, RegExp][] = [
-    ['bad JSON', '{"aggregators": [', /: expected a JSON document: /],
+    ['bad JSON', '{"aggregators": [', /: the config file is not valid JSON: at line 1, column 18 \(byte 17\): expected a value$/],
     ['not an object', '[]', /: \(top level\): expected a JSON object/],
     ['unknown top-level field', { aggregator: [] }, /: aggregator: unknown field; expected one of aggregators, control/],
     ['unknown aggregator field', { aggregators: [{ spec: 'LED0', colour: 'red' }] },

@@ -20,6 +20,8 @@ const STRERROR: Record<string, string> = {
   'No such device': 'ENODEV',
   'Operation not supported': 'EOPNOTSUPP',
   'Read-only file system': 'EROFS',
+  'No space left on device': 'ENOSPC',
+  'Too many levels of symbolic links': 'ELOOP',
   'Transport endpoint is not connected': 'ENOTCONN',
 };
 
