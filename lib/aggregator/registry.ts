@@ -19,6 +19,18 @@ export type RegistryEvent =
   | { readonly type: 'created'; readonly aggregator: Aggregator }
   | { readonly type: 'deleted'; readonly aggregator: Aggregator };
 
+/**
+ * Makes the registry's changes durable before they are acknowledged (the
+ * state file). Each method throws (a GpioAggError carrying the errno of the
+ * failed save) to refuse the change; the registry is then as it was before.
+ */
+export interface ChangeKeeper {
+  /** `aggregator` has just been created and announced; a throw undoes the creation. */
+  created(aggregator: Aggregator): void;
+  /** The aggregator or reserved id `id` is about to be deleted; a throw keeps it. */
+  deleting(id: number): void;
+}
+
 /** An aggregator known from saved state whose lines could not be taken. */
 export interface ReservedAggregator {
   readonly id: number;
@@ -31,7 +43,7 @@ export class Registry {
   private readonly listeners = new Set<(event: RegistryEvent) => void>();
   /** Ids kept for aggregators that could not be restored: not reused, until deleted. */
   private readonly reservations = new Map<number, string>();
-  private readonly forgetListeners = new Set<(forgotten: ReservedAggregator) => void>();
+  private keeper: ChangeKeeper | undefined;
 
   constructor(readonly backend: Backend) {}
 
@@ -59,7 +71,22 @@ export class Registry {
     this.aggregators.set(newId, aggregator);
     log('created %s: %s', aggregator.name, aggregator.spec);
     this.emit({ type: 'created', aggregator });
+    try {
+      this.keeper?.created(aggregator);
+    } catch (err) {
+      log('undoing %s: %s', aggregator.name, (err as Error).message);
+      this.remove(aggregator);
+      throw err;
+    }
     return aggregator;
+  }
+
+  /**
+   * From now on, every create and delete is kept by `keeper` before it
+   * counts (undefined: no longer). Restoring and shutting down happen without.
+   */
+  keepChangesWith(keeper: ChangeKeeper | undefined): void {
+    this.keeper = keeper;
   }
 
   /**
@@ -87,19 +114,17 @@ export class Registry {
     const id = parseAggregatorName(nameText);
     const aggregator = this.aggregators.get(id);
     const reservedSpec = this.reservations.get(id);
-    if (aggregator === undefined && reservedSpec !== undefined) {
-      this.reservations.delete(id);
-      log('forgot unrestored %s%d: %s', AGGREGATOR_PREFIX, id, reservedSpec);
-      for (const listener of [...this.forgetListeners]) listener({ id, spec: reservedSpec });
-      return undefined;
-    }
-    if (aggregator === undefined) {
+    if (aggregator === undefined && reservedSpec === undefined) {
       throw new GpioAggError('ENOENT', `no aggregator ${AGGREGATOR_PREFIX}${id}`);
     }
-    this.aggregators.delete(id);
-    aggregator.close();
-    log('deleted %s', aggregator.name);
-    this.emit({ type: 'deleted', aggregator });
+    // Kept first: deleting cannot be undone (the lines are released, event readers are ended).
+    this.keeper?.deleting(id);
+    if (aggregator === undefined) {
+      this.reservations.delete(id);
+      log('forgot unrestored %s%d: %s', AGGREGATOR_PREFIX, id, reservedSpec);
+      return undefined;
+    }
+    this.remove(aggregator);
     return aggregator;
   }
 
@@ -120,15 +145,16 @@ export class Registry {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called when `delete` forgets a reserved id. Returns an unsubscribe function. */
-  onForget(listener: (forgotten: ReservedAggregator) => void): () => void {
-    this.forgetListeners.add(listener);
-    return () => this.forgetListeners.delete(listener);
+  /** Delete every aggregator, releasing all lines (shutdown): not a change to keep. */
+  closeAll(): void {
+    for (const aggregator of this.list()) this.remove(aggregator);
   }
 
-  /** Delete every aggregator, releasing all lines (shutdown). */
-  closeAll(): void {
-    for (const aggregator of this.list()) this.delete(aggregator.name);
+  private remove(aggregator: Aggregator): void {
+    this.aggregators.delete(aggregator.id);
+    aggregator.close();
+    log('deleted %s', aggregator.name);
+    this.emit({ type: 'deleted', aggregator });
   }
 
   private lowestFreeId(): number {

@@ -82,17 +82,21 @@ export class FsOperations {
   }
 
   chmod(path: string, mode: number): void {
-    this.node(path).chmod(mode);
-    this.metadataChanged(path);
+    const node = this.node(path);
+    this.changeMetadata(path, node, () => node.chmod(mode));
   }
 
   chown(path: string, uid: number, gid: number): void {
     const normalise = (id: number): number | undefined => (id === -1 || id === UNCHANGED_ID ? undefined : id);
-    this.node(path).chown(normalise(uid), normalise(gid));
-    this.metadataChanged(path);
+    const node = this.node(path);
+    this.changeMetadata(path, node, () => node.chown(normalise(uid), normalise(gid)));
   }
 
-  /** Called after each chmod/chown (the state file records them). Returns an unsubscribe function. */
+  /**
+   * Called after each chmod/chown (the state file saves them). A listener
+   * that throws refuses the change: it is undone and the error is the
+   * operation's. Returns an unsubscribe function.
+   */
   onMetadataChange(listener: (path: string) => void): () => void {
     this.metadataListeners.add(listener);
     return () => this.metadataListeners.delete(listener);
@@ -125,8 +129,16 @@ export class FsOperations {
     for (const handle of [...this.openFiles.keys()]) this.release(handle);
   }
 
-  private metadataChanged(path: string): void {
-    for (const listener of [...this.metadataListeners]) listener(path);
+  private changeMetadata(path: string, node: FsNode, change: () => void): void {
+    const { mode, uid, gid } = node;
+    change();
+    try {
+      for (const listener of [...this.metadataListeners]) listener(path);
+    } catch (err) {
+      node.chmod(mode);
+      node.chown(uid, gid);
+      throw err;
+    }
   }
 
   private node(path: string): FsNode {

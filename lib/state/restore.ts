@@ -4,7 +4,7 @@ import type { Registry } from '../aggregator/registry.js';
 import { fromSystemError, type GpioAggError } from '../errors.js';
 import { SYSFS_VIEW } from '../fs/sysfs/global-view.js';
 import type { Tree } from '../fs/tree.js';
-import type { SavedPermissions, SavedState } from './state-file.js';
+import { ROOT_ENTRY, type SavedPermissions, type SavedState } from './state-file.js';
 
 const log = createDebug('gpio-aggfs:state');
 
@@ -26,9 +26,9 @@ export interface RestoreResult {
 
 /**
  * Recreate the saved aggregators with their ids, then give every saved entry
- * its mode, owner and group. An aggregator that cannot be created (its lines
- * are busy, its chip is gone) keeps its id reserved and its permissions kept,
- * so that the next start tries again and nothing is lost.
+ * (the mount's root too) its mode, owner and group. An aggregator that cannot
+ * be created (its lines are busy, its chip is gone) keeps its id reserved and
+ * its permissions kept, so that the next start tries again and nothing is lost.
  */
 export function restoreState(
   state: SavedState, registry: Registry, tree: Tree,
@@ -48,7 +48,7 @@ export function restoreState(
   const reservedNames = new Set(registry.reserved().map(({ id }) => `${AGGREGATOR_PREFIX}${id}`));
   const kept = new Map<string, SavedPermissions>();
   for (const [path, { mode, uid, gid }] of state.permissions) {
-    const node = tree.lookup(`/${path}`);
+    const node = path === ROOT_ENTRY ? tree.root : tree.lookup(`/${path}`);
     if (node !== undefined) {
       node.chmod(mode);
       node.chown(uid, gid);

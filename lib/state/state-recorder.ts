@@ -1,20 +1,22 @@
 import createDebug from 'debug';
 import { AGGREGATOR_PREFIX } from '../aggregator/aggregator.js';
-import type { Registry } from '../aggregator/registry.js';
+import type { ChangeKeeper, Registry } from '../aggregator/registry.js';
 import { GpioAggError } from '../errors.js';
 import type { FsOperations } from '../fs/operations.js';
 import type { Tree } from '../fs/tree.js';
-import { saveState, type SavedPermissions, type SavedState } from './state-file.js';
+import { ROOT_ENTRY, saveState, type SavedPermissions, type SavedState } from './state-file.js';
 
 const log = createDebug('gpio-aggfs:state');
 
 /**
- * Keeps the state file in step with the running filesystem: after every
- * aggregator creation or deletion and every chmod/chown it saves the whole
- * state, synchronously, before the operation returns. Saving is a few small
- * writes plus two fsyncs; bursts of changes stay correct without coalescing.
+ * Keeps the state file in step with the running filesystem, so that every
+ * acknowledged change is on disk: a creation, chmod or chown is saved before
+ * the operation returns, and undone if the save fails (the operation then
+ * fails with the save's errno: ENOSPC, EROFS, EIO …); a deletion is saved
+ * before it happens and not done if the save fails. Saving writes the whole
+ * state with two fsyncs; bursts of changes stay correct without coalescing.
  */
-export class StateRecorder {
+export class StateRecorder implements ChangeKeeper {
   private readonly unsubscribes: (() => void)[] = [];
   private lastError: string | undefined;
 
@@ -28,32 +30,39 @@ export class StateRecorder {
     private readonly unexported: ReadonlyMap<string, SavedPermissions> = new Map(),
   ) {}
 
-  /** What the state file should hold now. */
-  snapshot(): SavedState {
-    const reserved = this.registry.reserved();
+  /** What the state file should hold now, or once aggregator `withoutId` is gone. */
+  snapshot(withoutId?: number): SavedState {
+    const gone = withoutId === undefined ? undefined : `${AGGREGATOR_PREFIX}${withoutId}`;
+    const inGone = (path: string): boolean => gone !== undefined && (path === gone || path.startsWith(`${gone}/`));
+    const reserved = this.registry.reserved().filter(({ id }) => id !== withoutId);
     const reservedNames = new Set(reserved.map(({ id }) => `${AGGREGATOR_PREFIX}${id}`));
     const permissions = new Map<string, SavedPermissions>();
+    const { root } = this.tree;
+    if (root.isCustomised) permissions.set(ROOT_ENTRY, { mode: root.mode, uid: root.uid, gid: root.gid });
     for (const [path, node] of this.tree.walk()) {
-      if (node.isCustomised) permissions.set(path, { mode: node.mode, uid: node.uid, gid: node.gid });
+      if (node.isCustomised && !inGone(path)) permissions.set(path, { mode: node.mode, uid: node.uid, gid: node.gid });
     }
     for (const [path, saved] of this.unexported) permissions.set(path, saved);
     for (const [path, saved] of this.kept) {
       if (reservedNames.has(path.split('/')[0] as string)) permissions.set(path, saved);
     }
-    const aggregators = [...this.registry.list().map(({ id, spec }) => ({ id, spec })), ...reserved];
+    const aggregators = [
+      ...this.registry.list().filter(({ id }) => id !== withoutId).map(({ id, spec }) => ({ id, spec })),
+      ...reserved,
+    ];
     return { aggregators, permissions };
   }
 
   /** Save now; throws GpioAggError when the file cannot be written. */
   save(): void {
-    saveState(this.file, this.snapshot());
+    this.write(this.snapshot());
   }
 
-  /** Save after every change from now on. */
+  /** Keep every change from now on. */
   start(operations: FsOperations): void {
-    this.unsubscribes.push(this.registry.onChange(() => this.record()));
-    this.unsubscribes.push(this.registry.onForget(() => this.record()));
-    this.unsubscribes.push(operations.onMetadataChange(() => this.record()));
+    this.registry.keepChangesWith(this);
+    this.unsubscribes.push(() => this.registry.keepChangesWith(undefined));
+    this.unsubscribes.push(operations.onMetadataChange(() => this.write(this.snapshot())));
   }
 
   /** Stop saving: shutdown deletes every aggregator, and that must not reach the file. */
@@ -61,20 +70,28 @@ export class StateRecorder {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
   }
 
-  /**
-   * A change has happened already; a failed save cannot undo it. Say so
-   * loudly (once per distinct failure) and try again at the next change.
-   */
-  private record(): void {
+  created(): void {
+    this.write(this.snapshot());
+  }
+
+  deleting(id: number): void {
+    this.write(this.snapshot(id));
+  }
+
+  /** Save `state`; a failure is reported once per errno in a row, then thrown to refuse the change. */
+  private write(state: SavedState): void {
     try {
-      this.save();
-      if (this.lastError !== undefined) console.error(`gpio-aggfs: ${this.file}: saving works again`);
-      this.lastError = undefined;
+      saveState(this.file, state);
     } catch (err) {
-      const message = err instanceof GpioAggError ? `${err.message} (${err.code})` : String(err);
-      log('save failed: %s', message);
-      if (message !== this.lastError) console.error(`gpio-aggfs: ${message}; the change is not saved`);
-      this.lastError = message;
+      const code = err instanceof GpioAggError ? err.code : 'EIO';
+      log('save failed: %s', (err as Error).message);
+      if (code !== this.lastError) {
+        console.error(`gpio-aggfs: ${(err as Error).message} (${code}); changes are refused until saving works again`);
+      }
+      this.lastError = code;
+      throw err;
     }
+    if (this.lastError !== undefined) console.error(`gpio-aggfs: ${this.file}: saving works again`);
+    this.lastError = undefined;
   }
 }

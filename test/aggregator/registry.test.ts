@@ -1,5 +1,6 @@
 import t from 'tap';
-import { parseAggregatorName } from '../../lib/aggregator/registry.js';
+import { GpioAggError } from '../../lib/errors.js';
+import { parseAggregatorName, type ChangeKeeper } from '../../lib/aggregator/registry.js';
 import { simRegistry } from '../helpers/sim.js';
 
 t.test('ids are the lowest free, and reused after delete', async (t) => {
@@ -60,4 +61,45 @@ t.test('change events and closeAll', async (t) => {
   t.equal(closed, true);
   t.equal(aggregator.isClosed, true);
   t.equal(sim.lineInfo('gpiochip0')[1]?.used, false);
+});
+
+t.test('a keeper that refuses a creation undoes it; one that refuses a deletion keeps the aggregator', async (t) => {
+  const { registry, sim } = simRegistry();
+  const seen: string[] = [];
+  registry.onChange((event) => seen.push(`${event.type} ${event.aggregator.name}`));
+  let refuse = false;
+  const calls: string[] = [];
+  const keeper: ChangeKeeper = {
+    created: (aggregator) => {
+      calls.push(`created ${aggregator.name} listed=${registry.list().includes(aggregator)}`);
+      if (refuse) throw new GpioAggError('ENOSPC', 'no space');
+    },
+    deleting: (id) => {
+      calls.push(`deleting ${id} listed=${registry.get(`gpio-agg.${id}`) !== undefined}`);
+      if (refuse) throw new GpioAggError('EROFS', 'read-only');
+    },
+  };
+  registry.keepChangesWith(keeper);
+  registry.create('gpiochip1 0');
+  refuse = true;
+  t.throws(() => registry.create('gpiochip1 1-2'), { code: 'ENOSPC' });
+  t.same(registry.list().map((a) => a.name), ['gpio-agg.0'], 'the refused aggregator is gone');
+  t.same(sim.lineInfo('gpiochip1').slice(1, 3).map((line) => line.used), [false, false], 'its lines are released');
+  t.throws(() => registry.delete('gpio-agg.0'), { code: 'EROFS' });
+  t.equal(registry.get('gpio-agg.0')?.isClosed, false, 'the aggregator stays, open');
+  t.equal(sim.lineInfo('gpiochip1')[0]?.used, true);
+  registry.reserve(4, 'gpiochip9 0');
+  t.throws(() => registry.delete('gpio-agg.4'), { code: 'EROFS' });
+  t.same(registry.reserved(), [{ id: 4, spec: 'gpiochip9 0' }], 'a reservation stays too');
+  t.throws(() => registry.delete('gpio-agg.7'), { code: 'ENOENT' }, 'no keeper call for what does not exist');
+  refuse = false;
+  registry.delete('gpio-agg.0');
+  registry.keepChangesWith(undefined);
+  registry.create('gpiochip1 3');
+  registry.closeAll();
+  t.same(calls, [
+    'created gpio-agg.0 listed=true', 'created gpio-agg.1 listed=true', 'deleting 0 listed=true',
+    'deleting 4 listed=false', 'deleting 0 listed=true',
+  ], 'created after it exists, deleting before it goes; none without a keeper or at closeAll');
+  t.same(seen, ['created gpio-agg.0', 'created gpio-agg.1', 'deleted gpio-agg.1', 'deleted gpio-agg.0', 'created gpio-agg.0', 'deleted gpio-agg.0']);
 });

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import t from 'tap';
 import { Registry } from '../../lib/aggregator/registry.js';
+import { GpioAggError } from '../../lib/errors.js';
 import { FsOperations } from '../../lib/fs/operations.js';
 import { parseBoard } from '../../lib/gpio/board.js';
 import { SimBackend } from '../../lib/gpio/sim-backend.js';
@@ -93,6 +94,22 @@ t.test('chmod, chown and utimens update the entry', async (t) => {
   ops.utimens('/agg/devices', when, when);
   t.equal(ops.getattr('/agg/devices').mtime.getTime(), when.getTime());
   t.throws(() => ops.chmod('/nope', 0o600), { code: 'ENOENT' });
+});
+
+t.test('a metadata listener that throws refuses the chmod or chown: it is undone', async (t) => {
+  const { ops } = setup();
+  ops.chmod('/agg/new_device', 0o220);
+  ops.chown('/agg/new_device', 7, 8);
+  const off = ops.onMetadataChange(() => { throw new GpioAggError('ENOSPC', 'state: no space'); });
+  t.throws(() => ops.chmod('/agg/new_device', 0o222), { code: 'ENOSPC' });
+  t.throws(() => ops.chown('/agg/new_device', 9, 10), { code: 'ENOSPC' });
+  t.throws(() => ops.chmod('/', 0o700), { code: 'ENOSPC' });
+  const after = ops.getattr('/agg/new_device');
+  t.same([after.mode & 0o7777, after.uid, after.gid], [0o220, 7, 8], 'mode, owner and group as before');
+  t.equal(ops.getattr('/').mode & 0o7777, 0o755);
+  off();
+  ops.chmod('/agg/new_device', 0o222);
+  t.equal(ops.getattr('/agg/new_device').mode & 0o7777, 0o222, 'works again once the listener is gone');
 });
 
 t.test('deleting an aggregator removes its directory and ends event readers', async (t) => {
