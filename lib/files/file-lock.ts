@@ -1,4 +1,4 @@
-import { closeSync, constants, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { fromSystemError, GpioAggError } from '../errors.js';
 import { tryExclusiveLock } from './flock.js';
 import { checkDirectories, checkOpenFile } from './trusted-path.js';
@@ -19,29 +19,32 @@ export interface FileLock {
  */
 export function lockFile(path: string, what: string): FileLock {
   checkDirectories(path, 'lock file');
-  let fd: number;
+  const writer = openLockFile(path, constants.O_RDWR | constants.O_CREAT);
+  let reader: number | undefined;
   try {
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new GpioAggError('ELOOP', `${path}: refusing the lock file: it is a symbolic link, which gpio-aggfs never follows`);
+    checkOpenFile(writer, path, 'lock file', true);
+    // The lock is held through a read-only descriptor: a descriptor open for
+    // writing would keep the state directory from being remounted read-only.
+    reader = openLockFile(path, constants.O_RDONLY);
+    const [written, read] = [fstatSync(writer), fstatSync(reader)];
+    if (written.dev !== read.dev || written.ino !== read.ino) {
+      throw new GpioAggError('EBUSY', `${path}: the lock file was replaced while it was being opened; try again`);
     }
-    throw fromSystemError(err, `${path}: cannot open the lock file`);
-  }
-  try {
-    checkOpenFile(fd, path, 'lock file', true);
-    if (!tryExclusiveLock(fd)) {
-      const holder = holderPid(fd);
+    if (!tryExclusiveLock(reader)) {
+      const holder = holderPid(reader);
       throw new GpioAggError('EBUSY', `${what} is in use by another gpio-aggfs`
         + `${holder === undefined ? '' : ` (pid ${holder})`}, which holds ${path}; stop it first, or give each instance its own state file`);
     }
     const pid = Buffer.from(`${process.pid}\n`);
-    ftruncateSync(fd, 0);
-    writeSync(fd, pid, 0, pid.length, 0);
+    ftruncateSync(writer, 0);
+    writeSync(writer, pid, 0, pid.length, 0);
   } catch (err) {
-    closeSync(fd);
+    if (reader !== undefined) closeSync(reader);
     throw fromSystemError(err, `${path}: cannot lock`);
+  } finally {
+    closeSync(writer);
   }
+  const fd = reader;
   let held = true;
   return {
     path,
@@ -51,6 +54,17 @@ export function lockFile(path: string, what: string): FileLock {
       closeSync(fd);
     },
   };
+}
+
+function openLockFile(path: string, flags: number): number {
+  try {
+    return openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new GpioAggError('ELOOP', `${path}: refusing the lock file: it is a symbolic link, which gpio-aggfs never follows`);
+    }
+    throw fromSystemError(err, `${path}: cannot open the lock file`);
+  }
 }
 
 /** The pid the holder wrote, when the file holds just that. */
