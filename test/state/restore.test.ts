@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { startDaemon } from '../helpers/daemon.js';
 import { q, sh } from '../helpers/run.js';
 import { loadState } from '../../lib/state/state-file.js';
 
@@ -69,35 +69,18 @@ t.test('aggregators, modes and owners survive kill -9', async (t) => {
   t.same(loadState(state).aggregators.map(({ id }) => id), [0, 1, 2]);
 });
 
-t.test('a kill during a burst of changes never damages the state file', async (t) => {
-  const state = join(stateDir, 'burst.json');
-  let mountpoint: string | undefined;
-  const rounds = 5;
-  for (let round = 0; round < rounds; round += 1) {
-    const daemon: Daemon = await startDaemon({ args: ['--state', state], ...(mountpoint === undefined ? {} : { mountpoint }) });
-    mountpoint = daemon.mountpoint;
-    const value = daemon.path('gpio-agg.0', 'line0', 'value');
-    if (round === 0) await shell(`echo 'gpiochip1 0-7' > ${q(daemon.path('agg', 'new_device'))}`);
-    // Hundreds of chmods/chowns and creations/deletions, from another process, killed part-way.
-    const burst = sh([
-      `for i in $(seq 1 400); do`,
-      `  chmod 0$(( 600 + i % 77 )) ${q(value)} && chown $i ${q(daemon.path('gpio-agg.0', 'line1'))} || exit 1`,
-      `  echo 'gpiochip0 4' > ${q(daemon.path('agg', 'new_device'))} 2>/dev/null; echo gpio-agg.1 > ${q(daemon.path('agg', 'delete_device'))} 2>/dev/null`,
-      `done`,
-    ].join('\n'));
-    await new Promise((r) => setTimeout(r, 150 + round * 120));
-    await daemon.stop('SIGKILL');
-    await burst;
-    const saved = loadState(state);
-    t.equal(saved.aggregators[0]?.spec, 'gpiochip1 0-7', `round ${round}: the state file is complete`);
-  }
-  const started = Date.now();
-  const last = await startDaemon({ args: ['--state', state], mountpoint: mountpoint as string });
-  t.teardown(() => last.stop());
-  t.comment(`restart took ${Date.now() - started} ms`);
-  t.match(await readFile(last.path('agg', 'devices'), 'utf8'), /^gpio-agg\.0 gpiochip1 0-7$/m, 'the next start succeeds');
-  const mode = (await stat(last.path('gpio-agg.0', 'line0', 'value'))).mode & 0o777;
-  t.equal(mode, loadState(state).permissions.get('gpio-agg.0/line0/value')?.mode ?? 0o644, 'the mount shows the saved mode');
+t.test('the mount root keeps its mode, owner and group across a restart', async (t) => {
+  const state = join(stateDir, 'root.json');
+  const first = await startDaemon({ args: ['--state', state] });
+  await shell(`chmod 0751 ${q(first.mountpoint)} && chown 1234:2345 ${q(first.mountpoint)}`);
+  t.equal(await metadata(first.mountpoint), '751 1234:2345');
+  t.same(loadState(state).permissions.get('.'), { mode: 0o751, uid: 1234, gid: 2345 }, 'saved as the entry "."');
+  t.equal(await first.stop(), 0);
+  const second = await startDaemon({ args: ['--state', state], mountpoint: first.mountpoint });
+  t.teardown(() => second.stop());
+  t.equal(await metadata(second.mountpoint), '751 1234:2345', 'restored');
+  await shell(`chmod 0755 ${q(second.mountpoint)} && chown 0:0 ${q(second.mountpoint)}`);
+  t.equal(loadState(state).permissions.has('.'), false, 'back to the default: no longer saved');
 });
 
 t.test('100 rapid chmods are each saved', async (t) => {
