@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Attempts at a fresh temporary name before giving up (each name is 64 random bits). */
@@ -49,10 +49,45 @@ export function replaceFile(file: string, data: Buffer, mode = 0o600): void {
   }
 }
 
-/** `.<name>.<16 hex digits>.tmp`, created exclusively. */
+/**
+ * Remove the temporary files of `file` that a process killed while saving
+ * left behind: names of the form replaceFile uses, regular files owned by
+ * this user. Anything else (someone else's file with such a name, a symlink)
+ * is left alone. For a process that alone writes `file` (it holds its lock).
+ * Returns the names removed.
+ */
+export function removeStaleTemporaries(file: string): string[] {
+  const directory = dirname(file);
+  const pattern = temporaryPattern(basename(file));
+  const euid = process.geteuid?.() ?? 0;
+  const removed: string[] = [];
+  for (const name of readdirSync(directory)) {
+    if (!pattern.test(name)) continue;
+    const path = join(directory, name);
+    try {
+      const info = lstatSync(path);
+      if (!info.isFile() || info.uid !== euid) continue;
+      unlinkSync(path);
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+  return removed;
+}
+
+function temporaryName(name: string): string {
+  return `.${name}.${randomBytes(8).toString('hex')}.tmp`;
+}
+
+function temporaryPattern(name: string): RegExp {
+  return new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{16}\\.tmp$`);
+}
+
+/** A fresh temporaryName, created exclusively. */
 function createTemporary(directory: string, name: string, mode: number): { fd: number; temporary: string } {
   for (let attempt = 1; ; attempt += 1) {
-    const temporary = join(directory, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
+    const temporary = join(directory, temporaryName(name));
     try {
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
       return { fd: openSync(temporary, flags, mode), temporary };

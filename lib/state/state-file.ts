@@ -1,7 +1,8 @@
 import type { SchemaObject } from 'ajv';
+import createDebug from 'debug';
 import { fromSystemError, GpioAggError } from '../errors.js';
 import { compileValidator } from '../config/validate.js';
-import { replaceFile } from '../files/atomic-write.js';
+import { removeStaleTemporaries, replaceFile } from '../files/atomic-write.js';
 import { lockFile, type FileLock } from '../files/file-lock.js';
 import { parseJsonFile } from '../files/json-text.js';
 import { checkDirectories, readTrustedFile } from '../files/trusted-path.js';
@@ -26,6 +27,8 @@ export const STATE_VERSION = 1;
 export const ROOT_ENTRY = '.';
 
 const WHAT = 'state file';
+
+const log = createDebug('gpio-aggfs:state');
 
 export interface SavedAggregator {
   readonly id: number;
@@ -160,8 +163,16 @@ export function saveState(file: string, state: SavedState): void {
  * Lock the state file for this process's lifetime (`<file>.lock`, see
  * lockFile): a second gpio-aggfs on the same state file refuses to start
  * (EBUSY) before reading or writing anything. The lock is on a separate
- * file because every save replaces the state file's inode.
+ * file because every save replaces the state file's inode. Once locked,
+ * temporary files left by an instance killed while saving are removed.
  */
 export function lockState(file: string): FileLock {
-  return lockFile(`${file}.lock`, `the state file ${file}`);
+  const lock = lockFile(`${file}.lock`, `the state file ${file}`);
+  try {
+    for (const name of removeStaleTemporaries(file)) log('removed %s, left by an interrupted save', name);
+  } catch (err) {
+    lock.release();
+    throw fromSystemError(err, `${file}: cannot list the state file's directory`);
+  }
+  return lock;
 }
