@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { fromSystemError, GpioAggError } from '../errors.js';
 import { tryExclusiveLock } from './flock.js';
 import { checkDirectories, checkOpenFile } from './trusted-path.js';
@@ -60,10 +60,19 @@ function openLockFile(path: string, flags: number): number {
   try {
     return openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+    // O_NOFOLLOW gives ELOOP, but with O_CREAT in a sticky directory Linux may answer EACCES first.
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP' || isSymlink(path)) {
       throw new GpioAggError('ELOOP', `${path}: refusing the lock file: it is a symbolic link, which gpio-aggfs never follows`);
     }
     throw fromSystemError(err, `${path}: cannot open the lock file`);
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

@@ -167,6 +167,7 @@ export function saveState(file: string, state: SavedState): void {
  * temporary files left by an instance killed while saving are removed.
  */
 export function lockState(file: string): FileLock {
+  checkDirectories(file, WHAT);
   const lock = lockFile(`${file}.lock`, `the state file ${file}`);
   try {
     for (const name of removeStaleTemporaries(file)) log('removed %s, left by an interrupted save', name);
