@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import koffi from 'koffi';
+import { errnoName } from '../errors.js';
 
 /*
  * flock(2) from glibc (Node has no binding for it). <sys/file.h>:
@@ -23,10 +24,6 @@ export function tryExclusiveLock(fd: number): boolean {
     const errno = koffi.errno();
     if (errno === constants.errno.EWOULDBLOCK) return false;
     if (errno === constants.errno.EINTR) continue;
-    throw Object.assign(new Error(`flock: errno ${errno}`), { code: errnoName(errno) });
+    throw Object.assign(new Error(`flock: errno ${errno}`), { code: errnoName(errno) ?? 'EIO' });
   }
-}
-
-function errnoName(errno: number): string {
-  return Object.entries(constants.errno).find(([, number]) => number === errno)?.[0] ?? 'EIO';
 }
