@@ -93,7 +93,7 @@ async function refused(t: Test, content: unknown, message: RegExp, extra: string
 }
 
 t.test('each kind of bad config is refused, naming the field, and nothing is mounted', async (t) => {
-  await t.test('bad JSON', (t) => refused(t, '{ "aggregators": [ }', /not valid JSON: at line 1, column 19 \(byte 18\): expected a value \(EINVAL\)$/));
+  await t.test('bad JSON', (t) => refused(t, '{ "aggregators": [ }', /the config file is not valid JSON: at line 1, column 20 \(byte 19\): expected a value \(EINVAL\)$/));
   await t.test('unknown field', (t) => refused(t, { aggregators: [{ spec: 'LED0', owners: 'daemon' }] },
     /aggregators\[0\]\.owners: unknown field; expected one of spec, id, owner, group, mode, fileMode, lines \(EINVAL\)$/));
   await t.test('bad spec syntax', (t) => refused(t, { aggregators: [{ spec: 'gpiochip0 3-' }] },

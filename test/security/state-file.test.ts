@@ -16,6 +16,9 @@ import { loadState } from '../../lib/state/state-file.js';
  * content as the policy.
  */
 
+// Several daemons and a racing attacker take a while on a loaded machine.
+t.setTimeout(600000);
+
 const users = await testUsers();
 const { alice } = users;
 const base = await mkdtemp(join(tmpdir(), 'gpio-aggfs-security-state-'));

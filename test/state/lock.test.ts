@@ -14,6 +14,9 @@ import { loadState } from '../../lib/state/state-file.js';
  * with the process, so a start after kill -9 is not refused.
  */
 
+// Four daemon starts take a while on a loaded machine.
+t.setTimeout(300000);
+
 const dir = await mkdtemp(join(tmpdir(), 'gpio-aggfs-lock-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 const state = join(dir, 'state.json');

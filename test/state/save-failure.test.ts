@@ -13,6 +13,9 @@ import { q, run, sh } from '../helpers/run.js';
  * again, changes work again. Needs root (mount -t tmpfs), as the whole suite.
  */
 
+// A daemon and some fifty shell commands take a while on a loaded machine.
+t.setTimeout(300000);
+
 const base = await mkdtemp(join(tmpdir(), 'gpio-aggfs-save-failure-'));
 const dir = join(base, 'state');
 await mkdir(dir, { mode: 0o700 });
