@@ -26,7 +26,7 @@ function assertOneLineError(t: Test, result: RunResult, pattern: RegExp): void {
 }
 
 // Every process start is slow under the VM's software emulation.
-t.setTimeout(BACKEND === 'libgpiod' ? 900_000 : 120_000);
+t.setTimeout(BACKEND === 'libgpiod' ? 900_000 : 300_000);
 
 const { alice, bob } = await testUsers();
 const daemon = await startDaemon();
