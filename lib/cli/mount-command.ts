@@ -1,5 +1,4 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { startService } from '../service.js';
 import { parseSysfsBase, sysfsBases } from '../sysfs/numbering.js';
 
 interface MountArgs {
@@ -26,6 +25,9 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       coerce: (values: string[]) => values.map(parseSysfsBase),
     }),
   handler: async (args: ArgumentsCamelCase<MountArgs>) => {
+    // Loaded here, not at the top: the service pulls in FUSE, ajv and the GPIO backends, which
+    // every other command (and --help) would otherwise pay for at start-up.
+    const { startService } = await import('../service.js');
     const service = await startService({
       mountpoint: args.mountpoint, sim: args.sim, state: args.state, config: args.config,
       sysfsBases: sysfsBases(args.sysfsBase ?? [], '--sysfs-base'),

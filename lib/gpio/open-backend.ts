@@ -1,5 +1,6 @@
 import type { Backend } from './backend.js';
 import { loadBoard } from './board.js';
+import { GpioAggError } from '../errors.js';
 import { SimBackend } from './sim-backend.js';
 
 export interface OpenedBackend {
@@ -15,6 +16,24 @@ export async function openBackend(options: { readonly sim?: string | undefined }
     return { backend: sim, sim };
   }
   // Loaded only when used, so the simulated backend works where libgpiod is not installed.
-  const { LibgpiodBackend } = await import('./libgpiod-backend.js');
+  const { LibgpiodBackend } = await importLibgpiod1Backend();
   return { backend: new LibgpiodBackend() };
+}
+
+/**
+ * The libgpiod 1.6 backend, whose node-libgpiod is an optional dependency (it cannot be built
+ * against libgpiod 2.x): a missing or unbuilt package is a clear ENOENT naming it.
+ */
+async function importLibgpiod1Backend(): Promise<typeof import('./libgpiod-backend.js')> {
+  try {
+    return await import('./libgpiod-backend.js');
+  } catch (err) {
+    const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(message).includes('node-libgpiod');
+    const unbuilt = String(message).includes('bindings file') || code === 'ERR_DLOPEN_FAILED';
+    if (!missing && !unbuilt) throw err;
+    throw new GpioAggError('ENOENT',
+      `the libgpiod 1.6 backend needs the optional package node-libgpiod, which is ${missing ? 'not installed' : 'not built for this system'} (${String(message).split('\n')[0]})`,
+      { cause: err });
+  }
 }
