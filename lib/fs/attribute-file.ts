@@ -1,4 +1,5 @@
 import { GpioAggError } from '../errors.js';
+import type { Caller } from './caller.js';
 import { FileNode, type OpenFile, type OpenOptions } from './file-node.js';
 
 /** Like a sysfs attribute, a store takes at most one page worth of text per write (kernfs' limit). */
@@ -7,10 +8,10 @@ const MAX_WRITE = 4096;
 const ATTRIBUTE_SIZE = 4096;
 
 export interface AttributeAccess {
-  /** Render the current state, newline-terminated. */
-  readonly show?: () => string;
-  /** Parse and apply one write; throw GpioAggError and change nothing on bad input. */
-  readonly store?: (text: string) => void;
+  /** Render the current state as `caller` sees it, newline-terminated. */
+  readonly show?: (caller: Caller) => string;
+  /** Parse and apply one write by `caller`; throw GpioAggError and change nothing on bad input. */
+  readonly store?: (text: string, caller: Caller) => void;
   /** Largest accepted write, for control files taking long specs. */
   readonly maxWrite?: number;
 }
@@ -33,19 +34,19 @@ export class AttributeFile extends FileNode {
     const maxWrite = this.access.maxWrite ?? MAX_WRITE;
     let rendering: Buffer | undefined;
     return {
-      read(length: number, position: number): Buffer {
+      read(length: number, position: number, caller: Caller): Buffer {
         if (show === undefined) throw new GpioAggError('EBADF', 'attribute is write-only');
-        if (position === 0 || rendering === undefined) rendering = Buffer.from(show(), 'latin1');
+        if (position === 0 || rendering === undefined) rendering = Buffer.from(show(caller), 'latin1');
         return rendering.subarray(position, position + length);
       },
-      write(data: Buffer): number {
+      write(data: Buffer, _position: number, caller: Caller): number {
         if (store === undefined) throw new GpioAggError('EBADF', 'attribute is read-only');
         if (data.length > maxWrite) {
           throw new GpioAggError('EINVAL', `write of ${data.length} bytes exceeds the ${maxWrite}-byte limit`);
         }
         // kernfs hands store() a C string: like sysfs, the text ends at the first NUL byte.
         const end = data.indexOf(0);
-        store((end < 0 ? data : data.subarray(0, end)).toString('latin1'));
+        store((end < 0 ? data : data.subarray(0, end)).toString('latin1'), caller);
         return data.length;
       },
       release(): void {},

@@ -1,11 +1,12 @@
+import type { Caller } from './caller.js';
 import { FsNode } from './node.js';
 
 /** What an open file offers; created by a FileNode's open(). */
 export interface OpenFile {
-  /** Bytes at `position`, at most `length`. May wait (event streams). */
-  read(length: number, position: number): Buffer | Promise<Buffer>;
-  /** Store written bytes; returns how many were taken. */
-  write(data: Buffer, position: number): number;
+  /** Bytes at `position`, at most `length`, as `caller` sees them. May wait (event streams). */
+  read(length: number, position: number, caller: Caller): Buffer | Promise<Buffer>;
+  /** Store bytes written by `caller`; returns how many were taken. */
+  write(data: Buffer, position: number, caller: Caller): number;
   release(): void;
   /** A waiting read's caller was interrupted by a signal: give up waiting. */
   interrupt?(): void;

@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import createDebug from 'debug';
 import Fuse from 'fuse-native';
 import { GpioAggError } from '../errors.js';
+import { UNKNOWN_CALLER } from './caller.js';
 import type { FsOperations } from './operations.js';
 import { SOURCE_PREFIX } from './mount-table.js';
 
@@ -54,7 +55,11 @@ export function fuseCode(err: unknown): number {
   return -new GpioAggError('EIO', 'internal error').errno;
 }
 
-/** Mount `fs` at `mountpoint` through fuse-native; resolves once the kernel has initialised the mount. */
+/**
+ * Mount `fs` at `mountpoint` through fuse-native; resolves once the kernel
+ * has initialised the mount. fuse-native does not tell who made a request:
+ * every operation is the unknown caller's.
+ */
 export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted> {
   const status = (cb: (code: number) => void, action: () => void): void => {
     try {
@@ -86,12 +91,12 @@ export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted
       try { cb(0, fs.readlink(path)); } catch (err) { cb(fuseCode(err)); }
     },
     open: (path, flags, cb) => {
-      try { cb(0, fs.open(path, flags)); } catch (err) { cb(fuseCode(err)); }
+      try { cb(0, fs.open(path, flags, UNKNOWN_CALLER)); } catch (err) { cb(fuseCode(err)); }
     },
     read: (_path, fd, buf, len, pos, cb) => {
       const deliver = (data: Buffer): void => cb(data.copy(buf, 0, 0, Math.min(len, data.length)));
       try {
-        const result = fs.read(fd, len, pos);
+        const result = fs.read(fd, len, pos, UNKNOWN_CALLER);
         if (result instanceof Promise) result.then(deliver, (err: unknown) => cb(fuseCode(err)));
         else deliver(result);
       } catch (err) {
@@ -99,14 +104,14 @@ export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted
       }
     },
     write: (_path, fd, buf, len, pos, cb) => {
-      try { cb(fs.write(fd, buf.subarray(0, len), pos)); } catch (err) { cb(fuseCode(err)); }
+      try { cb(fs.write(fd, buf.subarray(0, len), pos, UNKNOWN_CALLER)); } catch (err) { cb(fuseCode(err)); }
     },
     release: (_path, fd, cb) => status(cb, () => fs.release(fd)),
-    truncate: (path, _size, cb) => status(cb, () => fs.truncate(path)),
-    ftruncate: (path, _fd, _size, cb) => status(cb, () => fs.truncate(path)),
-    chmod: (path, mode, cb) => status(cb, () => fs.chmod(path, mode)),
-    chown: (path, uid, gid, cb) => status(cb, () => fs.chown(path, uid, gid)),
-    utimens: (path, atime, mtime, cb) => status(cb, () => fs.utimens(path, new Date(atime), new Date(mtime))),
+    truncate: (path, _size, cb) => status(cb, () => fs.truncate(path, UNKNOWN_CALLER)),
+    ftruncate: (path, _fd, _size, cb) => status(cb, () => fs.truncate(path, UNKNOWN_CALLER)),
+    chmod: (path, mode, cb) => status(cb, () => fs.chmod(path, mode, UNKNOWN_CALLER)),
+    chown: (path, uid, gid, cb) => status(cb, () => fs.chown(path, uid, gid, UNKNOWN_CALLER)),
+    utimens: (path, atime, mtime, cb) => status(cb, () => fs.utimens(path, new Date(atime), new Date(mtime), UNKNOWN_CALLER)),
     statfs: (_path, cb) => cb(0, fs.statfs()),
     create: (path, _mode, cb) => refuse(path, cb),
     mknod: (path, _mode, _dev, cb) => refuse(path, cb),

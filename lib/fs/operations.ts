@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { GpioAggError } from '../errors.js';
+import type { Caller } from './caller.js';
 import { DirectoryNode } from './directory.js';
 import { FileNode, type OpenFile } from './file-node.js';
 import type { FsNode, Stat } from './node.js';
@@ -20,7 +21,9 @@ export interface StatFs {
  * The filesystem's operations, independent of the FUSE binding serving
  * them: resolve a path, delegate to the node, throw GpioAggError on failure.
  * Permission bits are checked by the kernel (default_permissions); what is
- * checked here is what the kernel lets root past.
+ * checked here is what the kernel lets root past. Every operation that
+ * changes something or answers per caller is told who asks: a binding that
+ * cannot tell passes UNKNOWN_CALLER.
  */
 export class FsOperations {
   private readonly openFiles = new Map<number, OpenFile>();
@@ -46,7 +49,7 @@ export class FsOperations {
     return node.target;
   }
 
-  open(path: string, flags: number): number {
+  open(path: string, flags: number, _caller: Caller): number {
     const node = this.node(path);
     if (!(node instanceof FileNode)) throw new GpioAggError('EISDIR', `${path} is a directory`);
     const accessMode = flags & O_ACCMODE;
@@ -60,12 +63,12 @@ export class FsOperations {
     return handle;
   }
 
-  read(handle: number, length: number, position: number): Buffer | Promise<Buffer> {
-    return this.openFile(handle).read(length, position);
+  read(handle: number, length: number, position: number, caller: Caller): Buffer | Promise<Buffer> {
+    return this.openFile(handle).read(length, position, caller);
   }
 
-  write(handle: number, data: Buffer, position: number): number {
-    return this.openFile(handle).write(data, position);
+  write(handle: number, data: Buffer, position: number, caller: Caller): number {
+    return this.openFile(handle).write(data, position, caller);
   }
 
   release(handle: number): void {
@@ -75,18 +78,18 @@ export class FsOperations {
   }
 
   /** `echo … >` truncates first: attributes have no stored bytes to lose, so this changes nothing. */
-  truncate(path: string): void {
+  truncate(path: string, _caller: Caller): void {
     const node = this.node(path);
     if (!(node instanceof FileNode)) throw new GpioAggError('EISDIR', `${path} is a directory`);
     if (!node.writable) throw new GpioAggError('EACCES', `${path} is read-only`);
   }
 
-  chmod(path: string, mode: number): void {
+  chmod(path: string, mode: number, _caller: Caller): void {
     const node = this.node(path);
     this.changeMetadata(path, node, () => node.chmod(mode));
   }
 
-  chown(path: string, uid: number, gid: number): void {
+  chown(path: string, uid: number, gid: number, _caller: Caller): void {
     const normalise = (id: number): number | undefined => (id === -1 || id === UNCHANGED_ID ? undefined : id);
     const node = this.node(path);
     this.changeMetadata(path, node, () => node.chown(normalise(uid), normalise(gid)));
@@ -102,7 +105,7 @@ export class FsOperations {
     return () => this.metadataListeners.delete(listener);
   }
 
-  utimens(path: string, atime: Date, mtime: Date): void {
+  utimens(path: string, atime: Date, mtime: Date, _caller: Caller): void {
     this.node(path).touch(atime, mtime);
   }
 
