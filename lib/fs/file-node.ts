@@ -3,13 +3,20 @@ import { FsNode } from './node.js';
 
 /** What an open file offers; created by a FileNode's open(). */
 export interface OpenFile {
-  /** Bytes at `position`, at most `length`, as `caller` sees them. May wait (event streams). */
-  read(length: number, position: number, caller: Caller): Buffer | Promise<Buffer>;
+  /**
+   * Bytes at `position`, at most `length`, as `caller` sees them. May wait
+   * (event streams); `signal` interrupts this read alone (EINTR).
+   */
+  read(length: number, position: number, caller: Caller, signal?: AbortSignal): Buffer | Promise<Buffer>;
   /** Store bytes written by `caller`; returns how many were taken. */
   write(data: Buffer, position: number, caller: Caller): number;
   release(): void;
   /** A waiting read's caller was interrupted by a signal: give up waiting. */
   interrupt?(): void;
+  /** Streams: whether a read now would return at once (data or end-of-file). Absent: always. */
+  readable?(): boolean;
+  /** Streams: call `callback` once when readable() becomes true; returns a cancel function. */
+  onReadable?(callback: () => void): () => void;
 }
 
 export interface OpenOptions {

@@ -63,8 +63,23 @@ export class FsOperations {
     return handle;
   }
 
-  read(handle: number, length: number, position: number, caller: Caller): Buffer | Promise<Buffer> {
-    return this.openFile(handle).read(length, position, caller);
+  /** `signal` interrupts this read alone: a waiting events read then fails with EINTR. */
+  read(handle: number, length: number, position: number, caller: Caller, signal?: AbortSignal): Buffer | Promise<Buffer> {
+    return this.openFile(handle).read(length, position, caller, signal);
+  }
+
+  /** Whether a read of `handle` now would return at once (files that are not streams always do). */
+  readable(handle: number): boolean {
+    return this.openFile(handle).readable?.() ?? true;
+  }
+
+  /** Call `callback` once when `handle` becomes readable; returns a cancel function. */
+  onReadable(handle: number, callback: () => void): () => void {
+    const file = this.openFile(handle);
+    if (file.onReadable !== undefined) return file.onReadable(callback);
+    let cancelled = false;
+    queueMicrotask(() => { if (!cancelled) callback(); });
+    return () => { cancelled = true; };
   }
 
   write(handle: number, data: Buffer, position: number, caller: Caller): number {
