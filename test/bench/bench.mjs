@@ -2,7 +2,11 @@
 // readers, each measured side by side with its floors in the same run
 // (absolute times drift on shared machines; ratios measured together hold).
 //
-//   npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--vm] [--pin]
+//   npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--idle-readers-only] [--vm] [--pin]
+//
+// --idle-readers-only measures just the events flood (issue 11): IDLE_READERS
+// idle non-blocking readers of one `events` file held by a non-root user while
+// IDLE_EDGES edges arrive — daemon RSS growth and another client's read latency.
 //
 // Compared: gpio-aggfs on each transport `gpio-aggfs mount --help` offers
 // (--transport; without the option, the one it has), a C libfuse3 floor
@@ -70,8 +74,8 @@ const TARGETS = [
   { name: 'ls -lR 512 lines ≤ 3× tmpfs', unit: '×', limit: 3, value: (r, a) => r.lsLR512?.ratioToTmpfs[a] },
   { name: 'edge → select() wake-up ≤ 100 µs', unit: 'µs', limit: 100, value: (r, a) => (r.events?.[a].poll === false ? 'no poll' : r.events?.[a].selectWake.median) },
   { name: '4 clients ≥ 1.5× one client', unit: '×', limit: 1.5, atLeast: true, value: (r, a) => r.throughput?.scaling4[a] },
-  { name: `${BLOCKED_READERS} blocked readers: < 64 threads`, unit: 'threads', limit: 64, value: (r, a) => r.readers?.[a].blocked.threadsWhileBlocked },
-  { name: `${BLOCKED_READERS} blocked readers: RSS growth < 50 MB`, unit: 'MB', limit: 50, value: (r, a) => r.readers?.[a].blocked.rssGrowthMB },
+  { name: `${BLOCKED_READERS} blocked readers: < 64 threads`, unit: 'threads', limit: 64, value: (r, a) => r.readers?.[a].blocked?.threadsWhileBlocked },
+  { name: `${BLOCKED_READERS} blocked readers: RSS growth < 50 MB`, unit: 'MB', limit: 50, value: (r, a) => r.readers?.[a].blocked?.rssGrowthMB },
   { name: `${IDLE_READERS} idle readers × ${IDLE_EDGES} edges: RSS growth < 50 MB`, unit: 'MB', limit: 50, value: (r, a) => r.readers?.[a].idle.rssGrowthMB },
   { name: `  … other clients' reads < 50 ms (max)`, unit: 'ms', limit: 50, value: (r, a) => r.readers?.[a].idle.otherReads.maxMs },
   { name: 'new_device 512 lines < 200 ms', unit: 'ms', limit: 200, value: (r, a) => r.scale?.[a].newDeviceMs[512].median },
@@ -123,10 +127,11 @@ async function main() {
   };
   log(`transports: ${TRANSPORTS.join(', ')}${TRANSPORT_OPTION ? '' : ' (mount has no --transport option)'}; load ${results.meta.loadBefore}`);
 
-  if (!options.profilesOnly) await measure(work, board, client, floorC, results);
+  if (options.idleReadersOnly) await measureIdleReaders(work, board, client, results);
+  else if (!options.profilesOnly) await measure(work, board, client, floorC, results);
 
   // --- Profiles and FUSE requests per operation ----------------------------------
-  if (!options.noProfile) {
+  if (!options.noProfile && !options.idleReadersOnly) {
     log('profiles: daemon and floor under node --cpu-prof (pwrite, open+write+close, ls -lR)');
     results.profiles = await profiles(work, board, client);
     log('requests: FUSE requests per operation, from libfuse\'s debug trace (gpio-aggfs and floor)');
@@ -430,6 +435,18 @@ async function blockedReaders(client, daemon, agg, simLine) {
   }
 }
 
+/** Only the idle-readers flood, on each transport (the probe reads gpio-agg.0/line1/value). */
+async function measureIdleReaders(work, board, client, results) {
+  results.readers = {};
+  for (const t of TRANSPORTS) {
+    const daemon = await startDaemon(work, `agg-${t}`, board, { transport: t });
+    await control(daemon.mnt, 'new_device', 'gpiochip0 0-7');
+    log(`readers (${t}): ${IDLE_READERS} idle readers as uid ${IDLE_UID} × ${IDLE_EDGES} edges`);
+    results.readers[AGG(t)] = { idle: await idleReaders(client, daemon) };
+    await daemon.stop();
+  }
+}
+
 /**
  * IDLE_READERS open non-blocking `events` fds of one line, held by a
  * non-root user (uid IDLE_UID) who never reads again, while IDLE_EDGES edges
@@ -500,10 +517,11 @@ function parseArgs(argv) {
     else if (arg === '--no-build') parsed.noBuild = true;
     else if (arg === '--no-profile') parsed.noProfile = true;
     else if (arg === '--profiles-only') parsed.profilesOnly = true;
+    else if (arg === '--idle-readers-only') parsed.idleReadersOnly = true;
     else if (arg === '--vm') parsed.vm = true;
     else if (arg === '--pin') parsed.pin = true;
     else {
-      console.error(`bench: unknown argument ${arg}\nusage: npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--vm] [--pin]`);
+      console.error(`bench: unknown argument ${arg}\nusage: npm run bench [-- --out FILE] [--rounds N] [--quick] [--no-build] [--no-profile] [--profiles-only] [--idle-readers-only] [--vm] [--pin]`);
       process.exit(2);
     }
   }
@@ -1071,7 +1089,29 @@ function printTable(r) {
   console.log(`transports: ${m.transports.join(', ')}${m.transportOption ? '' : ' (this build has no --transport option)'}; load average (1/5/15 min) before ${m.loadBefore}, after ${m.loadAfter}`);
   const cell = (s) => (s === undefined || s === null ? '' : `${s.median} / ${s.p99}`);
   if (r.latency) printMeasurements(r, cell);
+  else if (r.readers) printIdleReaders(r);
   printRest(r, cell);
+}
+
+/** The idle-readers rows of the readers table (issue 11: RSS growth and other clients' reads). */
+function idleReaderRows(r, aggs) {
+  const id = (a) => r.readers[a].idle;
+  return [
+    [`${IDLE_READERS} idle non-blocking readers (uid ${IDLE_UID}) × ${IDLE_EDGES} edges: RSS before, MB`, ...aggs.map((a) => id(a).rssBeforeMB)],
+    ['  RSS growth after opening, MB; after the edges, MB', ...aggs.map((a) => `+${id(a).rssGrowthOpenMB}; +${id(a).rssGrowthMB}`)],
+    ['  peak RSS (VmHWM), MB; RSS after the readers closed, MB', ...aggs.map((a) => `${id(a).peakRssMB}; ${id(a).rssAfterCloseMB}`)],
+    ['  the edges: total ms; µs per edge', ...aggs.map((a) => `${id(a).edgesMs}; ${id(a).usPerEdge}`)],
+    ['  another client\'s value pread meanwhile: median µs / p99 µs / max ms (n)', ...aggs.map((a) => {
+      const o = id(a).otherReads;
+      return `${o.medianUs} / ${o.p99Us} / ${o.maxMs} (${o.n})`;
+    })],
+  ];
+}
+
+function printIdleReaders(r) {
+  const aggs = TRANSPORTS.map(AGG);
+  console.log('\nIdle readers of events');
+  table(['measurement', ...aggs], idleReaderRows(r, aggs));
 }
 
 function printMeasurements(r, cell) {
@@ -1124,19 +1164,11 @@ function printMeasurements(r, cell) {
 
   console.log('\nReaders of events');
   const bl = (a) => r.readers[a].blocked;
-  const id = (a) => r.readers[a].idle;
   table(['measurement', ...aggs], [
     [`${BLOCKED_READERS} readers blocked in read(): daemon threads before → while blocked`, ...aggs.map((a) => `${bl(a).threadsBefore} → ${bl(a).threadsWhileBlocked}`)],
     ['  RSS before, MB → growth while blocked, MB', ...aggs.map((a) => `${bl(a).rssBeforeMB} → +${bl(a).rssGrowthMB}`)],
     ['  readers released by one edge; time to release all, ms', ...aggs.map((a) => `${bl(a).releasedByOneEdge}; ${bl(a).releaseMs}${bl(a).error ? ` (${bl(a).error})` : ''}`)],
-    [`${IDLE_READERS} idle non-blocking readers (uid ${IDLE_UID}) × ${IDLE_EDGES} edges: RSS before, MB`, ...aggs.map((a) => id(a).rssBeforeMB)],
-    ['  RSS growth after opening, MB; after the edges, MB', ...aggs.map((a) => `+${id(a).rssGrowthOpenMB}; +${id(a).rssGrowthMB}`)],
-    ['  peak RSS (VmHWM), MB; RSS after the readers closed, MB', ...aggs.map((a) => `${id(a).peakRssMB}; ${id(a).rssAfterCloseMB}`)],
-    ['  the edges: total ms; µs per edge', ...aggs.map((a) => `${id(a).edgesMs}; ${id(a).usPerEdge}`)],
-    ['  another client\'s value pread meanwhile: median µs / p99 µs / max ms (n)', ...aggs.map((a) => {
-      const o = id(a).otherReads;
-      return `${o.medianUs} / ${o.p99Us} / ${o.maxMs} (${o.n})`;
-    })],
+    ...idleReaderRows(r, aggs),
   ]);
 
   console.log('\nMemory and start-up');
