@@ -20,6 +20,8 @@ const log = createDebug('gpio-aggfs:service');
 export interface ServiceOptions {
   readonly mountpoint: string;
   readonly sim?: string | undefined;
+  /** `--gpio-library`: 1, 2 or auto (lib/gpio/gpio-library.ts). */
+  readonly gpioLibrary?: string | undefined;
   /** State file: restored at start, saved after every change. */
   readonly state?: string | undefined;
   /** Config file: applied at start, after the state. */
@@ -31,6 +33,8 @@ export interface ServiceOptions {
 export interface RunningService {
   readonly mountpoint: string;
   readonly registry: Registry;
+  /** The GPIO library that serves, e.g. "libgpiod 2.2.1 (libgpiod.so.3)". */
+  readonly library: string;
   /** Resolves when the service has stopped. */
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
@@ -60,7 +64,8 @@ async function startLocked(options: ServiceOptions, lock: FileLock | undefined):
   const saved = options.state === undefined ? EMPTY_STATE : loadState(options.state);
   const config = options.config === undefined ? undefined : loadConfig(options.config);
   await prepareMountpoint(mountpoint);
-  const { backend, sim } = await openBackend({ sim: options.sim });
+  const { backend, sim } = await openBackend({ sim: options.sim, gpioLibrary: options.gpioLibrary });
+  log('GPIO served by %s', backend.library);
   const registry = new Registry(backend);
   const sysfs = new LegacySysfs(backend, new Map([...(config?.sysfsBases ?? []), ...(options.sysfsBases ?? [])]), sim);
   const tree = new Tree(registry, sim, sysfs);
@@ -112,5 +117,5 @@ async function startLocked(options: ServiceOptions, lock: FileLock | undefined):
     })();
     return stopping;
   };
-  return { mountpoint, registry, stopped, stop };
+  return { mountpoint, registry, library: backend.library, stopped, stop };
 }

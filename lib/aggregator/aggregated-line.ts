@@ -2,13 +2,16 @@ import createDebug from 'debug';
 import { GpioAggError } from '../errors.js';
 import {
   BIASES, DRIVES, EDGES,
-  type Bit, type Bias, type Drive, type Edge, type EdgeListener, type LineHandle, type LineSettings,
+  type BackendCapabilities, type Bit, type Bias, type Drive, type Edge, type EdgeListener, type LineHandle, type LineSettings,
+  CAPABILITIES,
 } from '../gpio/backend.js';
 import { parseChoice, parseKernelLong } from './sysfs-input.js';
 
 const log = createDebug('gpio-aggfs:line');
 
 const DIRECTION_WORDS = ['in', 'out', 'low', 'high'] as const;
+/** The debounce period is a __u32 of microseconds in the GPIO uAPI v2. */
+const MAX_DEBOUNCE_US = 0xffff_ffffn;
 
 /**
  * One line of an aggregator: the sysfs attribute semantics of
@@ -22,7 +25,7 @@ const DIRECTION_WORDS = ['in', 'out', 'low', 'high'] as const;
 export class AggregatedLine {
   private drivePreference: Drive;
 
-  constructor(readonly handle: LineHandle) {
+  constructor(readonly handle: LineHandle, private readonly capabilities: BackendCapabilities = CAPABILITIES[2]) {
     this.drivePreference = handle.settings().drive;
   }
 
@@ -37,6 +40,7 @@ export class AggregatedLine {
   bias(): Bias { return this.handle.settings().bias; }
   drive(): Drive { return this.drivePreference; }
   value(): Bit { return this.handle.getValue(); }
+  debounceUs(): number { return this.handle.settings().debounceUs ?? 0; }
 
   /** `in`; `out`/`low` drive physical 0; `high` drives physical 1 (gpiolib-sysfs direction_store). */
   writeDirection(input: string): void {
@@ -49,6 +53,9 @@ export class AggregatedLine {
     }
     if (current.edge !== 'none') {
       throw new GpioAggError('EIO', `cannot make ${this.source} an output while edge is "${current.edge}"`);
+    }
+    if ((current.debounceUs ?? 0) !== 0) {
+      throw new GpioAggError('EIO', `cannot make ${this.source} an output while debounce_us is ${current.debounceUs}`);
     }
     const physical: Bit = word === 'high' ? 1 : 0;
     this.apply({ ...current, direction: 'out', drive: this.drivePreference }, this.logicalFor(physical, current.activeLow));
@@ -84,6 +91,28 @@ export class AggregatedLine {
       throw new GpioAggError('EIO', `cannot detect edges on ${this.source}: it is an output`);
     }
     this.apply({ ...current, edge });
+  }
+
+  /**
+   * `debounce_us`: the debounce period in µs (kstrtoul-style integer), 0
+   * for none; only on an input (EIO on an output, like `edge`), and only
+   * with GPIO uAPI v2 (EOPNOTSUPP under libgpiod 1.6, for any value).
+   */
+  writeDebounce(input: string): void {
+    if (!this.capabilities.debounce) {
+      throw new GpioAggError('EOPNOTSUPP', `debounce on ${this.source} needs libgpiod 2.x (GPIO uAPI v2)`);
+    }
+    const period = parseKernelLong(input);
+    if (period < 0n || period > MAX_DEBOUNCE_US) {
+      throw new GpioAggError('EINVAL', `debounce_us must be 0 to ${MAX_DEBOUNCE_US}, got ${period}`);
+    }
+    const debounceUs = Number(period);
+    const current = this.handle.settings();
+    if (debounceUs === (current.debounceUs ?? 0)) return;
+    if (current.direction === 'out') {
+      throw new GpioAggError('EIO', `cannot debounce ${this.source}: it is an output`);
+    }
+    this.apply({ ...current, debounceUs });
   }
 
   writeBias(input: string): void {

@@ -67,7 +67,7 @@ export class Registry {
       for (const handle of handles) handle.release();
       throw err;
     }
-    const aggregator = new Aggregator(newId, formatSpec(lines), handles.map((h) => new AggregatedLine(h)));
+    const aggregator = new Aggregator(newId, formatSpec(lines), handles.map((h) => new AggregatedLine(h, this.backend.capabilities)));
     this.aggregators.set(newId, aggregator);
     log('created %s: %s', aggregator.name, aggregator.spec);
     this.emit({ type: 'created', aggregator });

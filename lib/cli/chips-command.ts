@@ -1,8 +1,10 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { openBackend } from '../gpio/open-backend.js';
+import { GPIO_LIBRARY_OPTION } from './gpio-library-option.js';
 
 interface ChipsArgs {
   sim?: string | undefined;
+  gpioLibrary?: string | undefined;
   json: boolean;
 }
 
@@ -12,15 +14,17 @@ export const chipsCommand: CommandModule<object, ChipsArgs> = {
   describe: 'List GPIO chips and their lines (like gpiodetect + gpioinfo)',
   builder: (yargs: Argv) => yargs
     .option('sim', { type: 'string', describe: 'Show the simulated board from this file instead of real chips' })
+    .option('gpio-library', GPIO_LIBRARY_OPTION)
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
   handler: async (args: ArgumentsCamelCase<ChipsArgs>) => {
-    const { backend } = await openBackend({ sim: args.sim });
+    const { backend } = await openBackend({ sim: args.sim, gpioLibrary: args.gpioLibrary });
     try {
       const chips = backend.listChips().map((chip) => ({ ...chip, lineInfo: backend.lineInfo(chip.name) }));
       if (args.json) {
         console.log(JSON.stringify(chips.map(({ lineNames: _names, ...chip }) => chip), null, 2));
         return;
       }
+      console.log(`GPIO library: ${backend.library}`);
       for (const chip of chips) {
         console.log(`${chip.name} [${chip.label}] (${chip.lines} lines)`);
         for (const line of chip.lineInfo) {

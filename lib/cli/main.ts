@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { readFileSync } from 'node:fs';
 import { GpioAggError } from '../errors.js';
 import { chipsCommand } from './chips-command.js';
 import { deleteCommand } from './delete-command.js';
@@ -17,6 +18,7 @@ export const EXIT_INTERNAL = 70;
  * anything else prints its stack.
  */
 export async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--version') && !argv.includes('--help')) return printVersion(argv);
   const parser = yargs(argv)
     .scriptName('gpio-aggfs')
     .usage('$0 <command> [options]')
@@ -29,7 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'a command is required')
     .strict()
     .help()
-    .version()
+    .version(false)
+    .option('version', { type: 'boolean', describe: 'Show the version and which GPIO library serves' })
     .fail((message, err) => {
       if (err) throw err;
       // Throwing stops yargs here; returning would let it run the command's handler regardless.
@@ -50,4 +53,22 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_INTERNAL;
   }
   return 0;
+}
+
+/**
+ * `--version`: gpio-aggfs's version and the GPIO library that would serve
+ * (honouring `--gpio-library` and GPIO_AGGFS_GPIO_LIBRARY), without opening a chip.
+ */
+async function printVersion(argv: readonly string[]): Promise<number> {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const at = argv.findIndex((arg) => arg === '--gpio-library' || arg.startsWith('--gpio-library='));
+  const option = at < 0 ? undefined : argv[at]!.includes('=') ? argv[at]!.split('=')[1] : argv[at + 1];
+  try {
+    const { describeGpioLibrary } = await import('../gpio/open-backend.js');
+    console.log(`gpio-aggfs ${version}\nGPIO library: ${await describeGpioLibrary({ gpioLibrary: option })}`);
+    return 0;
+  } catch (err) {
+    console.error(`gpio-aggfs: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT_FAILURE;
+  }
 }

@@ -1,9 +1,11 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parseSysfsBase, sysfsBases } from '../sysfs/numbering.js';
+import { GPIO_LIBRARY_OPTION } from './gpio-library-option.js';
 
 interface MountArgs {
   mountpoint: string;
   sim?: string | undefined;
+  gpioLibrary?: string | undefined;
   state?: string | undefined;
   config?: string | undefined;
   sysfsBase?: [string, number][] | undefined;
@@ -16,6 +18,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
   builder: (yargs: Argv) => yargs
     .positional('mountpoint', { type: 'string', demandOption: true, describe: 'Directory to mount on (created if missing)' })
     .option('sim', { type: 'string', describe: 'Use the simulated backend with this board file (JSON)' })
+    .option('gpio-library', GPIO_LIBRARY_OPTION)
     .option('state', { type: 'string', describe: 'State file: aggregators and permissions, restored at start' })
     .option('config', { type: 'string', describe: 'Config file (JSON): aggregators with owners and modes applied at start' })
     .option('sysfs-base', {
@@ -29,7 +32,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
     // every other command (and --help) would otherwise pay for at start-up.
     const { startService } = await import('../service.js');
     const service = await startService({
-      mountpoint: args.mountpoint, sim: args.sim, state: args.state, config: args.config,
+      mountpoint: args.mountpoint, sim: args.sim, gpioLibrary: args.gpioLibrary, state: args.state, config: args.config,
       sysfsBases: sysfsBases(args.sysfsBase ?? [], '--sysfs-base'),
     });
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -38,7 +41,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    console.log(`gpio-aggfs: serving ${service.mountpoint}`);
+    console.log(`gpio-aggfs: serving ${service.mountpoint} (GPIO: ${service.library})`);
     await service.stopped;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

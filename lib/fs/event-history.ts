@@ -32,7 +32,10 @@ export class EventHistory {
 
   push(event: EdgeEvent): void {
     if (this.ended) return;
-    this.ring[this.next % this.limit] = `${event.timestampNs} ${event.type}\n`;
+    // Events the kernel dropped before this one (uAPI v2 sequence numbers) are
+    // told to every reader of it, as the ones this ring loses are.
+    const lost = event.dropped ? `overflow ${event.dropped}\n` : '';
+    this.ring[this.next % this.limit] = `${lost}${event.timestampNs} ${event.type}\n`;
     this.next += 1;
     this.wakeWaiters();
   }

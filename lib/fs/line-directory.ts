@@ -32,6 +32,7 @@ export function lineDirectory(aggregator: Aggregator, line: AggregatedLine): Dir
     .add('direction', attribute(() => line.direction(), (text) => line.writeDirection(text)))
     .add('active_low', attribute(() => (line.activeLow() ? '1' : '0'), (text) => line.writeActiveLow(text)))
     .add('edge', attribute(() => line.edge(), (text) => line.writeEdge(text)))
+    .add('debounce_us', attribute(() => String(line.debounceUs()), (text) => line.writeDebounce(text)))
     .add('bias', attribute(() => line.bias(), (text) => line.writeBias(text)))
     .add('drive', attribute(() => line.drive(), (text) => line.writeDrive(text)))
     .add('name', readOnly(() => line.name))

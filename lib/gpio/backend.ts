@@ -54,6 +54,13 @@ export interface LineSettings {
   drive: Drive;
   /** Edge detection; only valid while direction is "in". */
   edge: Edge;
+  /**
+   * Debounce period in microseconds, 0 (or absent) for none; only valid
+   * while direction is "in", and only where the backend has the `debounce`
+   * capability (libgpiod 2.x, GPIO uAPI v2). Backends leave it out of
+   * settings() while it is 0.
+   */
+  debounceUs?: number;
 }
 
 export interface EdgeEvent {
@@ -61,6 +68,11 @@ export interface EdgeEvent {
   readonly timestampNs: bigint;
   /** Logical edge, as the kernel reports it for the request. */
   readonly type: 'rising' | 'falling';
+  /**
+   * Events of this line the kernel dropped just before this one (its queue
+   * was full), as its sequence numbers reveal; absent or 0 when none.
+   */
+  readonly dropped?: number;
 }
 
 export type EdgeListener = (event: EdgeEvent) => void;
@@ -91,9 +103,36 @@ export interface LineHandle {
   release(): void;
 }
 
+/**
+ * What a backend can do beyond the common contract. Tests select what they
+ * run by this table, never by the backend's name.
+ */
+export interface BackendCapabilities {
+  /** `debounceUs` in line settings (GPIO uAPI v2); without it a debounce is EOPNOTSUPP. */
+  readonly debounce: boolean;
+  /**
+   * Edge detection changes in place (uAPI v2 reconfigure); without it the
+   * line is released and requested again, leaving a short window.
+   */
+  readonly edgeInPlace: boolean;
+  /** Edge events carry sequence numbers, so events the kernel dropped are reported. */
+  readonly sequenceNumbers: boolean;
+}
+
+/** The GPIO uAPI generation a libgpiod version speaks: 1.6 → v1, 2.x → v2. */
+export const CAPABILITIES: Readonly<Record<'1' | '2', BackendCapabilities>> = {
+  1: { debounce: false, edgeInPlace: false, sequenceNumbers: false },
+  2: { debounce: true, edgeInPlace: true, sequenceNumbers: true },
+};
+
 export interface Backend {
   /** Which backend this is, for logs and `chips` output. */
   readonly kind: 'sim' | 'libgpiod';
+  /** The library that serves (or that the simulation imitates), e.g. "libgpiod 2.2.1 (libgpiod.so.3)". */
+  readonly library: string;
+  /** The libgpiod generation served or imitated. */
+  readonly libraryGeneration: '1' | '2';
+  readonly capabilities: BackendCapabilities;
   /** All chips, in chip-number order. */
   listChips(): ChipInfo[];
   /** Line info for one chip, in offset order. ENOENT for an unknown chip. */

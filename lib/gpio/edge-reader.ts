@@ -1,5 +1,6 @@
 /**
- * Edge events for lines requested through node-libgpiod.
+ * Edge events for lines requested through node-libgpiod, and the epoll
+ * watcher that both libgpiod backends read their event descriptors through.
  *
  * node-libgpiod can request a line for edge events but cannot read them: the
  * event file descriptor that libgpiod 1.6 opens (GPIO uAPI v1,
@@ -82,11 +83,18 @@ export function findNewEventFd(before: ReadonlySet<number>, procFdDir = '/proc/s
 
 export type EdgeBatchListener = (events: EdgeEvent[]) => void;
 export type EdgeErrorListener = (err: GpioAggError) => void;
+/**
+ * Reads the events queued on a ready descriptor without blocking (epoll
+ * reported data and nothing else reads it); throws a GpioAggError when the
+ * read fails. The default reads uAPI v1 `gpioevent_data` records.
+ */
+export type EdgeEventRead = () => EdgeEvent[];
 
 interface Watch {
   readonly fd: number;
   readonly onEvents: EdgeBatchListener;
   readonly onError: EdgeErrorListener;
+  readonly read: EdgeEventRead | undefined;
 }
 
 /**
@@ -115,10 +123,10 @@ export class EdgeWatcher {
   #closed = false;
 
   /** Start delivering the events of `fd`. Returns the function that stops it. */
-  watch(fd: number, onEvents: EdgeBatchListener, onError: EdgeErrorListener): () => void {
+  watch(fd: number, onEvents: EdgeBatchListener, onError: EdgeErrorListener, read?: EdgeEventRead): () => void {
     if (this.#closed) throw new GpioAggError('EBADF', 'edge watcher is closed');
     if (this.#watches.has(fd)) throw new GpioAggError('EBUSY', `fd ${fd} is already watched`);
-    const watch: Watch = { fd, onEvents, onError };
+    const watch: Watch = { fd, onEvents, onError, read };
     try {
       this.#poller().add(fd, Epoll.EPOLLIN);
     } catch (err) {
@@ -220,16 +228,15 @@ export class EdgeWatcher {
       watch.onError(new GpioAggError('ENODEV', `gpio event fd ${fd} hung up (events 0x${events.toString(16)})`));
       return;
     }
-    let length: number;
+    let decoded: EdgeEvent[];
     try {
       // Does not block: epoll reported data and nothing else reads this fd.
-      length = readSync(fd, this.#buf, 0, this.#buf.length, null);
+      decoded = watch.read ? watch.read() : decodeGpioEvents(this.#buf, readSync(fd, this.#buf, 0, this.#buf.length, null));
     } catch (readErr) {
       this.#unwatch(watch);
-      watch.onError(fromSystemError(readErr, `reading gpio event fd ${fd}`));
+      watch.onError(readErr instanceof GpioAggError ? readErr : fromSystemError(readErr, `reading gpio event fd ${fd}`));
       return;
     }
-    const decoded = decodeGpioEvents(this.#buf, length);
     if (decoded.length > 0) watch.onEvents(decoded);
   }
 }

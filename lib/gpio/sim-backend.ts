@@ -1,14 +1,17 @@
 /**
  * The simulated backend: in-process chips built from a board file that
  * behave like Linux's gpio-sim driver seen through the GPIO character device
- * (uAPI v1) and libgpiod 1.6. Besides the Backend contract it offers the
+ * and libgpiod — libgpiod 2.x (uAPI v2: debounce) by default, or 1.6 (uAPI
+ * v1: no debounce) with `library: '1'`; what differs is the capability
+ * table CAPABILITIES in backend.ts. Besides the Backend contract it offers the
  * control side that gpio-sim exposes in sysfs and configfs (`pull`, `value`,
  * `live`), for the `.sim` files and for tests.
  */
 import createDebug from 'debug';
 import { GpioAggError } from '../errors.js';
-import type {
-  Backend, Bit, ChipInfo, EdgeEvent, EdgeListener, LineHandle, LineInfo, LineSettings,
+import {
+  type Backend, type BackendCapabilities, type Bit, CAPABILITIES, type ChipInfo, type EdgeEvent, type EdgeListener,
+  type LineHandle, type LineInfo, type LineSettings,
 } from './backend.js';
 import type { Board, BoardChip } from './board.js';
 import { SimChip } from './sim-chip.js';
@@ -18,14 +21,20 @@ const debug = createDebug('gpio-aggfs:gpio:sim');
 
 export class SimBackend implements Backend {
   readonly kind = 'sim';
+  readonly library: string;
+  readonly libraryGeneration: '1' | '2';
+  readonly capabilities: BackendCapabilities;
   /** Live chips by name; a removed chip is gone from here, as from /dev. */
   private readonly chips = new Map<string, SimChip>();
   private readonly handles = new Set<SimLineHandle>();
   private readonly chipListeners = new Set<() => void>();
 
-  constructor(board: Board) {
+  constructor(board: Board, options: { readonly library?: '1' | '2' } = {}) {
+    this.libraryGeneration = options.library ?? '2';
+    this.capabilities = CAPABILITIES[this.libraryGeneration];
+    this.library = `simulated (libgpiod ${this.libraryGeneration === '2' ? '2.x' : '1.6'} semantics)`;
     board.chips.forEach((boardChip, number) => {
-      const chip = new SimChip(number, boardChip);
+      const chip = new SimChip(number, boardChip, this.capabilities);
       this.chips.set(chip.name, chip);
     });
   }
@@ -100,7 +109,7 @@ export class SimBackend implements Backend {
   addChip(chip: BoardChip): ChipInfo {
     let number = 0;
     while (this.chips.has(`gpiochip${number}`)) number += 1;
-    const added = new SimChip(number, chip);
+    const added = new SimChip(number, chip, this.capabilities);
     this.chips.set(added.name, added);
     debug('added %s "%s" (%d lines)', added.name, chip.label, chip.lines);
     this.chipsChanged();

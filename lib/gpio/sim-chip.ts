@@ -3,7 +3,7 @@
  * whether it is still live (gpio-sim's configfs `live` attribute).
  */
 import { GpioAggError } from '../errors.js';
-import type { ChipInfo, LineInfo } from './backend.js';
+import type { BackendCapabilities, ChipInfo, LineInfo } from './backend.js';
 import type { BoardChip } from './board.js';
 import { SimLine } from './sim-line.js';
 
@@ -12,7 +12,7 @@ export class SimChip {
   private readonly lines: readonly SimLine[];
   private live = true;
 
-  constructor(readonly number: number, board: BoardChip) {
+  constructor(readonly number: number, board: BoardChip, capabilities: BackendCapabilities) {
     const name = `gpiochip${number}`;
     this.info = Object.freeze({
       name,
@@ -21,7 +21,7 @@ export class SimChip {
       lines: board.lines,
       lineNames: Object.freeze([...board.lineNames]),
     });
-    this.lines = board.lineNames.map((lineName, offset) => new SimLine(offset, lineName, board.bias));
+    this.lines = board.lineNames.map((lineName, offset) => new SimLine(offset, lineName, board.bias, capabilities.debounce));
   }
 
   get name(): string {

@@ -11,6 +11,11 @@
  *   an output to input leaves the last driven value in place until the pull
  *   changes or a bias is applied (gpio_sim_direction_input() only flips the
  *   direction bit).
+ * - Debounce (uAPI v2, gpiolib-cdev.c debounce_irq_handler() and
+ *   debounce_work_func()): every change of the level restarts a timer of
+ *   the debounce period; when it expires and the level differs from the
+ *   last debounced level, that becomes the new debounced level and one
+ *   edge event is raised. Pulses shorter than the period raise nothing.
  * - Open drain / open source are emulated by gpiolib by switching the line
  *   to input (the driver has no such mode); gpiolib still treats the line as
  *   an output, so gpio_sim_apply_pull() does not touch its value.
@@ -54,6 +59,7 @@ export class SimLine {
   readonly offset: number;
   readonly name: string;
   private readonly biasSupported: boolean;
+  private readonly debounceSupported: boolean;
 
   // gpio-sim's per-line bits. gpio-sim starts every line as an input pulled down.
   private pullBit: Bit = 0;
@@ -65,11 +71,16 @@ export class SimLine {
   private holder: { readonly consumer: string; readonly sink: EdgeSink } | null = null;
   private flags: RequestFlags = NO_FLAGS;
   private detector: EdgeDetector = NO_EDGES;
+  private debounceUs = 0;
+  private debounceTimer: NodeJS.Timeout | null = null;
+  /** The level debounce_work_func() last accepted. */
+  private debouncedLevel: Bit = 0;
 
-  constructor(offset: number, name: string, biasSupported: boolean) {
+  constructor(offset: number, name: string, biasSupported: boolean, debounceSupported = true) {
     this.offset = offset;
     this.name = name;
     this.biasSupported = biasSupported;
+    this.debounceSupported = debounceSupported;
   }
 
   /** Physical level, what gpio-sim's sysfs `value` attribute shows. */
@@ -101,6 +112,7 @@ export class SimLine {
       bias: this.flags.bias,
       drive: this.flags.drive,
       edge: this.detector.edge,
+      ...(this.debounceUs !== 0 ? { debounceUs: this.debounceUs } : {}),
     };
   }
 
@@ -123,6 +135,7 @@ export class SimLine {
     this.holder = null;
     this.flags = NO_FLAGS;
     this.detector = NO_EDGES;
+    this.setDebounce(0);
   }
 
   /** gpio_sim_apply_pull(): what writing gpio-sim's `pull` attribute (or a bias) does. */
@@ -130,8 +143,9 @@ export class SimLine {
     const level = pullLevel(pull);
     if (this.holder !== null && !this.isOut) {
       if (level !== this.valueBit) {
-        this.raiseEdge(level);
         this.valueBit = level;
+        if (this.debounceUs > 0) this.restartDebounce();
+        else this.raiseEdge(level);
       }
     } else if (this.holder === null) {
       this.valueBit = level;
@@ -180,6 +194,7 @@ export class SimLine {
       // Edge detection goes before the line is driven (the kernel refuses
       // to drive a line while it is an enabled IRQ).
       this.detector = NO_EDGES;
+      this.setDebounce(0);
       this.directionOutput(this.toRaw(outputValue));
     } else {
       // A bias applied here raises edges under the edge detection that is
@@ -187,7 +202,27 @@ export class SimLine {
       // the edge detector.
       this.directionInput();
       this.detector = { edge: settings.edge, activeLow: settings.activeLow };
+      this.setDebounce(settings.debounceUs ?? 0);
     }
+  }
+
+  /** A new period starts from the current level (debounce_setup() samples it). */
+  private setDebounce(us: number): void {
+    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
+    this.debounceTimer = null;
+    this.debounceUs = us;
+    this.debouncedLevel = this.valueBit;
+  }
+
+  private restartDebounce(): void {
+    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = null;
+      if (this.valueBit === this.debouncedLevel) return;
+      this.debouncedLevel = this.valueBit;
+      this.raiseEdge(this.valueBit);
+    }, Math.max(1, Math.ceil(this.debounceUs / 1000)));
+    this.debounceTimer.unref();
   }
 
   private validate(settings: LineSettings, outputValue: Bit): void {
@@ -204,6 +239,16 @@ export class SimLine {
     // linehandle_validate_flags() / lineevent_create(): drive modes are for outputs only.
     if (settings.direction === 'in' && settings.drive !== 'push-pull') {
       throw new GpioAggError('EINVAL', `${where}: drive ${settings.drive} needs an output, not an input`);
+    }
+    const debounceUs = settings.debounceUs ?? 0;
+    if (!Number.isInteger(debounceUs) || debounceUs < 0 || debounceUs > 0xffff_ffff) {
+      throw new GpioAggError('EINVAL', `${where}: debounce period must be 0 to 4294967295 µs`);
+    }
+    if (debounceUs !== 0 && !this.debounceSupported) {
+      throw new GpioAggError('EOPNOTSUPP', `${where}: debounce needs libgpiod 2.x (GPIO uAPI v2)`);
+    }
+    if (debounceUs !== 0 && settings.direction === 'out') {
+      throw new GpioAggError('EINVAL', `${where}: debounce needs an input, not an output`);
     }
     if (!this.biasSupported && settings.bias !== 'as-is') {
       throw new GpioAggError('EOPNOTSUPP', `${where}: the chip does not support bias ${settings.bias}`);

@@ -16,7 +16,7 @@ import {
 } from '../../lib/gpio/libgpiod2-ffi.js';
 import { libgpiod2ForTests } from '../helpers/libgpiod2.js';
 
-const lib = libgpiod2ForTests(t);
+const lib = await libgpiod2ForTests(t);
 if (lib) {
   const { api } = lib;
 

@@ -14,9 +14,9 @@
 import createDebug from 'debug';
 import gpiod from 'node-libgpiod';
 import { GpioAggError } from '../errors.js';
-import type { Backend, Bias, ChipInfo, Drive, LineHandle, LineInfo } from './backend.js';
+import { type Backend, type Bias, CAPABILITIES, type ChipInfo, type Drive, type LineHandle, type LineInfo } from './backend.js';
 import { EdgeWatcher } from './edge-reader.js';
-import { LibgpiodLine, type NativeBulk, type NativeLine, type NativeLineWrappers, libgpiodError } from './libgpiod-line.js';
+import { LibgpiodLine, type NativeBulk, type NativeLine, type NativeLineWrappers, libgpiodError } from './libgpiod1-line.js';
 
 const log = createDebug('gpio-aggfs:gpio:libgpiod');
 
@@ -51,6 +51,9 @@ const BIAS_BY_CODE: ReadonlyMap<number, Bias> = new Map([
 
 export class LibgpiodBackend implements Backend {
   readonly kind = 'libgpiod';
+  readonly library = `libgpiod ${gpiod.version} (node-libgpiod)`;
+  readonly libraryGeneration = '1';
+  readonly capabilities = CAPABILITIES[1];
   readonly #chips = new Map<string, ChipEntry>();
   readonly #watcher = new EdgeWatcher();
   #closed = false;

@@ -92,6 +92,7 @@ function requestType(s: LineSettings): number {
 }
 
 function sameSettings(a: LineSettings, b: LineSettings): boolean {
+  // debounceUs is always 0 here (validate refuses anything else).
   return a.direction === b.direction && a.activeLow === b.activeLow && a.bias === b.bias
     && a.drive === b.drive && a.edge === b.edge;
 }
@@ -103,6 +104,9 @@ function validate(s: LineSettings): void {
   }
   if (s.edge !== 'none' && s.direction === 'out') {
     throw new GpioAggError('EINVAL', `edge ${s.edge} needs an input line`);
+  }
+  if ((s.debounceUs ?? 0) !== 0) {
+    throw new GpioAggError('EOPNOTSUPP', 'debounce needs libgpiod 2.x (GPIO uAPI v2); libgpiod 1.6 serves');
   }
 }
 
@@ -199,8 +203,8 @@ export class LibgpiodLine implements LineHandle {
 
   configure(settings: LineSettings, outputValue?: Bit): void {
     this.#assertHeld();
-    const next: LineSettings = { ...settings };
-    validate(next);
+    validate(settings);
+    const { debounceUs: _none, ...next } = settings;
     const current = this.#settings;
     const value = next.direction === 'out' ? this.#valueToDrive(next, outputValue) : undefined;
     if (sameSettings(next, current) && (value === undefined || value === this.getValue())) return;
