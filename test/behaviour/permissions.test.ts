@@ -4,7 +4,7 @@ import { BACKEND, startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { q, run, sh, type Identity } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
 
-const LINE_ATTRIBUTES = ['value', 'direction', 'active_low', 'edge', 'bias', 'drive', 'name', 'source', 'events'] as const;
+const LINE_ATTRIBUTES = ['value', 'direction', 'active_low', 'edge', 'debounce_us', 'bias', 'drive', 'name', 'source', 'events'] as const;
 const READ_ONLY_ATTRIBUTES: ReadonlySet<string> = new Set(['name', 'source', 'events']);
 const READ_ONLY_FILES = ['label', 'ngpio', 'spec', 'line0/name', 'line0/source', 'line0/events'] as const;
 

@@ -32,8 +32,8 @@ t.test('layout and default modes follow SPEC', async (t) => {
   ops.release(handle);
   t.same(ops.readdir('/gpio-agg.0').sort(), ['label', 'line0', 'line1', 'ngpio', 'spec']);
   t.same(ops.readdir('/gpio-agg.0/line0').sort(),
-    ['active_low', 'bias', 'direction', 'drive', 'edge', 'events', 'name', 'source', 'value']);
-  for (const file of ['value', 'direction', 'active_low', 'edge', 'bias', 'drive']) {
+    ['active_low', 'bias', 'debounce_us', 'direction', 'drive', 'edge', 'events', 'name', 'source', 'value']);
+  for (const file of ['value', 'direction', 'active_low', 'edge', 'debounce_us', 'bias', 'drive']) {
     t.equal(mode(`/gpio-agg.0/line0/${file}`), 0o644, file);
   }
   for (const file of ['name', 'source', 'events']) t.equal(mode(`/gpio-agg.0/line0/${file}`), 0o444, file);
