@@ -15,8 +15,14 @@ export const CONSUMER = 'gpio-aggfs';
 /** The kernel driver's device name, accepted by delete_device for compatibility. */
 const KERNEL_PREFIX = 'gpio-aggregator.';
 
+/** Who an aggregator belongs to when it is not root's: its creator's uid and primary gid. */
+export interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export type RegistryEvent =
-  | { readonly type: 'created'; readonly aggregator: Aggregator }
+  | { readonly type: 'created'; readonly aggregator: Aggregator; readonly owner?: Owner }
   | { readonly type: 'deleted'; readonly aggregator: Aggregator };
 
 /**
@@ -51,8 +57,10 @@ export class Registry {
    * Create an aggregator from a spec. All-or-nothing: on any error every
    * line requested so far is released and nothing is registered.
    * `id` is for restoring saved state; by default the lowest free id is used.
+   * `owner` (announced with the creation, before it is kept) is the creator
+   * when that is not root.
    */
-  create(specText: string, id?: number): Aggregator {
+  create(specText: string, id?: number, owner?: Owner): Aggregator {
     const lines = resolveSpec(parseSpec(specText), this.backend.listChips());
     const newId = id ?? this.lowestFreeId();
     if (this.aggregators.has(newId) || this.reservations.has(newId)) {
@@ -70,7 +78,7 @@ export class Registry {
     const aggregator = new Aggregator(newId, formatSpec(lines), handles.map((h) => new AggregatedLine(h, this.backend.capabilities)));
     this.aggregators.set(newId, aggregator);
     log('created %s: %s', aggregator.name, aggregator.spec);
-    this.emit({ type: 'created', aggregator });
+    this.emit(owner === undefined ? { type: 'created', aggregator } : { type: 'created', aggregator, owner });
     try {
       this.keeper?.created(aggregator);
     } catch (err) {
@@ -108,15 +116,17 @@ export class Registry {
 
   /**
    * Delete by `gpio-agg.N` (or the kernel's `gpio-aggregator.N`). Deleting a
-   * reserved id forgets it (returns undefined).
+   * reserved id forgets it (returns undefined). `authorise` is asked first
+   * and throws to refuse (nothing changes).
    */
-  delete(nameText: string): Aggregator | undefined {
+  delete(nameText: string, authorise?: (name: string) => void): Aggregator | undefined {
     const id = parseAggregatorName(nameText);
     const aggregator = this.aggregators.get(id);
     const reservedSpec = this.reservations.get(id);
     if (aggregator === undefined && reservedSpec === undefined) {
       throw new GpioAggError('ENOENT', `no aggregator ${AGGREGATOR_PREFIX}${id}`);
     }
+    authorise?.(`${AGGREGATOR_PREFIX}${id}`);
     // Kept first: deleting cannot be undone (the lines are released, event readers are ended).
     this.keeper?.deleting(id);
     if (aggregator === undefined) {

@@ -21,3 +21,8 @@ export const UNKNOWN_CALLER: Caller = Object.freeze({ uid: 0, gid: 0, pid: 0 });
 export function isUnknownCaller(caller: Caller): boolean {
   return caller === UNKNOWN_CALLER;
 }
+
+/** Root, or a caller no binding could name (it acts with the daemon's rights). */
+export function isPrivileged(caller: Caller): boolean {
+  return caller.uid === 0;
+}

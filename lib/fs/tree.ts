@@ -2,7 +2,8 @@ import type { Aggregator } from '../aggregator/aggregator.js';
 import type { Registry } from '../aggregator/registry.js';
 import type { SimBackend } from '../gpio/sim-backend.js';
 import type { LegacySysfs } from '../sysfs/legacy-sysfs.js';
-import { aggregatorDirectory, type AggregatorView } from './aggregator-directory.js';
+import type { Owner } from '../aggregator/registry.js';
+import { aggregatorDirectory, giveAggregatorTo, type AggregatorView } from './aggregator-directory.js';
 import { controlDirectory } from './control-directory.js';
 import { simDirectory } from './sim-directory.js';
 import { DirectoryNode } from './directory.js';
@@ -21,7 +22,7 @@ export class Tree {
   private readonly sysfsView: GlobalSysfsView | undefined;
 
   constructor(readonly registry: Registry, sim?: SimBackend, sysfs?: LegacySysfs) {
-    this.root.add('agg', controlDirectory(registry));
+    this.root.add('agg', controlDirectory(registry, (name) => this.root.child(name)?.uid));
     if (sim !== undefined) this.root.add('.sim', simDirectory(sim));
     let aggregatorView: AggregatorView | undefined;
     if (sysfs !== undefined) {
@@ -30,12 +31,14 @@ export class Tree {
       this.root.add(SYSFS_VIEW, this.sysfsView.directory);
       aggregatorView = (aggregator, directory) => aggregatorSysfsView(aggregator, directory, sysfs, links);
     }
-    const add = (aggregator: Aggregator): void => {
-      this.root.add(aggregator.name, aggregatorDirectory(aggregator, aggregatorView));
+    const add = (aggregator: Aggregator, owner?: Owner): void => {
+      const directory = aggregatorDirectory(aggregator, aggregatorView);
+      if (owner !== undefined) giveAggregatorTo(directory, owner);
+      this.root.add(aggregator.name, directory);
     };
     for (const aggregator of registry.list()) add(aggregator);
     this.unsubscribe = registry.onChange((event) => {
-      if (event.type === 'created') add(event.aggregator);
+      if (event.type === 'created') add(event.aggregator, event.owner);
       else this.root.remove(event.aggregator.name);
     });
   }
