@@ -14,6 +14,8 @@ export interface AttributeAccess {
   readonly store?: (text: string, caller: Caller) => void;
   /** Largest accepted write, for control files taking long specs. */
   readonly maxWrite?: number;
+  /** Each successful write is a change to audit (line settings, export/unexport). */
+  readonly audited?: boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export class AttributeFile extends FileNode {
 
   get readable(): boolean { return this.access.show !== undefined; }
   get writable(): boolean { return this.access.store !== undefined; }
+  override get audited(): boolean { return this.access.audited === true; }
 
   open(_options: OpenOptions): OpenFile {
     const { show, store } = this.access;

@@ -32,6 +32,11 @@ export abstract class FileNode extends FsNode {
   abstract readonly readable: boolean;
   abstract readonly writable: boolean;
 
+  /** A write changes a line or the policy: each one is audited (gpio-aggfs:audit). */
+  get audited(): boolean {
+    return false;
+  }
+
   /** Called after the access mode has been checked against readable/writable. */
   abstract open(options: OpenOptions): OpenFile;
 

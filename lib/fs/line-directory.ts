@@ -17,13 +17,15 @@ export interface ValueSource {
 
 /** `value`, the same kind of file in `lineK/` and in the sysfs views' `gpioN/`. */
 export function valueFile(line: ValueSource): AttributeFile {
-  return new AttributeFile(READ_WRITE, { show: () => `${line.value()}\n`, store: (text) => line.writeValue(text) });
+  return new AttributeFile(READ_WRITE, {
+    show: () => `${line.value()}\n`, store: (text) => line.writeValue(text), audited: true,
+  });
 }
 
 /** `gpio-agg.N/lineK/`: one attribute file per line setting, as in /sys/class/gpio/gpioN/. */
 export function lineDirectory(aggregator: Aggregator, line: AggregatedLine): DirectoryNode {
   const attribute = (show: () => string, store: (text: string) => void): AttributeFile =>
-    new AttributeFile(READ_WRITE, { show: () => `${show()}\n`, store });
+    new AttributeFile(READ_WRITE, { show: () => `${show()}\n`, store, audited: true });
   const readOnly = (show: () => string): AttributeFile =>
     new AttributeFile(READ_ONLY, { show: () => `${show()}\n` });
 

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { GpioAggError } from '../errors.js';
+import { audit, auditText } from './audit.js';
 import type { Caller } from './caller.js';
 import { DirectoryNode } from './directory.js';
 import { FileNode, type OpenFile } from './file-node.js';
@@ -17,16 +18,24 @@ export interface StatFs {
   readonly namemax: number;
 }
 
+/** An open file and what its writes are logged as. */
+interface Opened {
+  readonly file: OpenFile;
+  /** The path relative to the mount when writes are audited. */
+  readonly audited: string | undefined;
+}
+
 /**
  * The filesystem's operations, independent of the FUSE binding serving
  * them: resolve a path, delegate to the node, throw GpioAggError on failure.
  * Permission bits are checked by the kernel (default_permissions); what is
  * checked here is what the kernel lets root past. Every operation that
  * changes something or answers per caller is told who asks: a binding that
- * cannot tell passes UNKNOWN_CALLER.
+ * cannot tell passes UNKNOWN_CALLER. Every change is audited with its
+ * caller (lib/fs/audit.ts).
  */
 export class FsOperations {
-  private readonly openFiles = new Map<number, OpenFile>();
+  private readonly openFiles = new Map<number, Opened>();
   /** Handle 0 is avoided: some bindings treat it as "no handle". */
   private nextHandle = 1;
   private readonly metadataListeners = new Set<(path: string) => void>();
@@ -59,23 +68,24 @@ export class FsOperations {
     if (read && !node.readable) throw new GpioAggError('EACCES', `${path} is write-only`);
     const handle = this.nextHandle;
     this.nextHandle = handle >= 0x7fffffff ? 1 : handle + 1;
-    this.openFiles.set(handle, node.open({ read, write, nonBlocking: (flags & constants.O_NONBLOCK) !== 0 }));
+    const file = node.open({ read, write, nonBlocking: (flags & constants.O_NONBLOCK) !== 0 });
+    this.openFiles.set(handle, { file, audited: write && node.audited ? relative(path) : undefined });
     return handle;
   }
 
   /** `signal` interrupts this read alone: a waiting events read then fails with EINTR. */
   read(handle: number, length: number, position: number, caller: Caller, signal?: AbortSignal): Buffer | Promise<Buffer> {
-    return this.openFile(handle).read(length, position, caller, signal);
+    return this.opened(handle).file.read(length, position, caller, signal);
   }
 
   /** Whether a read of `handle` now would return at once (files that are not streams always do). */
   readable(handle: number): boolean {
-    return this.openFile(handle).readable?.() ?? true;
+    return this.opened(handle).file.readable?.() ?? true;
   }
 
   /** Call `callback` once when `handle` becomes readable; returns a cancel function. */
   onReadable(handle: number, callback: () => void): () => void {
-    const file = this.openFile(handle);
+    const { file } = this.opened(handle);
     if (file.onReadable !== undefined) return file.onReadable(callback);
     let cancelled = false;
     queueMicrotask(() => { if (!cancelled) callback(); });
@@ -83,13 +93,19 @@ export class FsOperations {
   }
 
   write(handle: number, data: Buffer, position: number, caller: Caller): number {
-    return this.openFile(handle).write(data, position, caller);
+    const { file, audited } = this.opened(handle);
+    const taken = file.write(data, position, caller);
+    if (audited !== undefined) {
+      const end = data.indexOf(0);
+      audit(caller, 'write', audited, auditText((end < 0 ? data : data.subarray(0, end)).toString('latin1')));
+    }
+    return taken;
   }
 
   release(handle: number): void {
-    const file = this.openFiles.get(handle);
+    const opened = this.openFiles.get(handle);
     this.openFiles.delete(handle);
-    file?.release();
+    opened?.file.release();
   }
 
   /** `echo … >` truncates first: attributes have no stored bytes to lose, so this changes nothing. */
@@ -99,15 +115,17 @@ export class FsOperations {
     if (!node.writable) throw new GpioAggError('EACCES', `${path} is read-only`);
   }
 
-  chmod(path: string, mode: number, _caller: Caller): void {
+  chmod(path: string, mode: number, caller: Caller): void {
     const node = this.node(path);
     this.changeMetadata(path, node, () => node.chmod(mode));
+    audit(caller, 'chmod', relative(path), node.mode.toString(8).padStart(4, '0'));
   }
 
-  chown(path: string, uid: number, gid: number, _caller: Caller): void {
+  chown(path: string, uid: number, gid: number, caller: Caller): void {
     const normalise = (id: number): number | undefined => (id === -1 || id === UNCHANGED_ID ? undefined : id);
     const node = this.node(path);
     this.changeMetadata(path, node, () => node.chown(normalise(uid), normalise(gid)));
+    audit(caller, 'chown', relative(path), `${node.uid}:${node.gid}`);
   }
 
   /**
@@ -139,7 +157,7 @@ export class FsOperations {
    * Python all do) and no event is lost, while a reader being killed is freed.
    */
   interruptWaitingReads(): void {
-    for (const file of this.openFiles.values()) file.interrupt?.();
+    for (const { file } of this.openFiles.values()) file.interrupt?.();
   }
 
   /** Release every open file (unmount). */
@@ -165,9 +183,14 @@ export class FsOperations {
     return node;
   }
 
-  private openFile(handle: number): OpenFile {
-    const file = this.openFiles.get(handle);
-    if (file === undefined) throw new GpioAggError('EBADF', `no open file ${handle}`);
-    return file;
+  private opened(handle: number): Opened {
+    const opened = this.openFiles.get(handle);
+    if (opened === undefined) throw new GpioAggError('EBADF', `no open file ${handle}`);
+    return opened;
   }
+}
+
+/** "/gpio-agg.0/line0/value" → "gpio-agg.0/line0/value"; the root is "/". */
+function relative(path: string): string {
+  return path === '/' ? '/' : path.replace(/^\/+/, '');
 }

@@ -64,8 +64,8 @@ export function aggregatorSysfsView(
   };
 
   directory
-    .add('export', new AttributeFile(0o200, { store: exportLine }).followOwnerOf(aggregatorDirectory))
-    .add('unexport', new AttributeFile(0o200, { store: unexportLine }).followOwnerOf(aggregatorDirectory));
+    .add('export', new AttributeFile(0o200, { store: exportLine, audited: true }).followOwnerOf(aggregatorDirectory))
+    .add('unexport', new AttributeFile(0o200, { store: unexportLine, audited: true }).followOwnerOf(aggregatorDirectory));
   for (const range of sysfs.numbering.ranges()) {
     if (chipNames.has(range.chip.name)) directory.add(`gpiochip${range.base}`, sysfsChipDirectory(range, links, 3));
   }

@@ -28,8 +28,8 @@ export class GlobalSysfsView {
 
   constructor(private readonly sysfs: LegacySysfs, private readonly links: DeviceLinks) {
     this.directory = new DirectoryNode(0o755)
-      .add('export', new AttributeFile(0o200, { store: (text) => { sysfs.exports.export(text); } }))
-      .add('unexport', new AttributeFile(0o200, { store: (text) => sysfs.exports.unexport(text) }));
+      .add('export', new AttributeFile(0o200, { store: (text) => { sysfs.exports.export(text); }, audited: true }))
+      .add('unexport', new AttributeFile(0o200, { store: (text) => sysfs.exports.unexport(text), audited: true }));
     for (const range of sysfs.numbering.ranges()) this.addChip(range);
     for (const exported of sysfs.exports.list()) this.addLine(exported);
     this.unsubscribes.push(sysfs.onChipsChange(({ added, removed }) => {

@@ -19,7 +19,7 @@ export function sysfsLineDirectory(
   chip: ChipInfo, line: SysfsLine, value: FsNode, links: DeviceLinks, depth: number,
 ): DirectoryNode {
   const attribute = (show: () => string, store: (text: string) => void): AttributeFile =>
-    new AttributeFile(0o644, { show: () => `${show()}\n`, store });
+    new AttributeFile(0o644, { show: () => `${show()}\n`, store, audited: true });
   const device = links.lineDevice(chip, depth);
   return new DirectoryNode(0o755)
     .add('active_low', attribute(() => (line.activeLow() ? '1' : '0'), (text) => line.writeActiveLow(text)))
