@@ -125,3 +125,12 @@ t.test('root and the unknown caller may delete any aggregator', async (t) => {
   write('/agg/delete_device', 'gpio-agg.1', UNKNOWN_CALLER);
   t.same(registry.list(), []);
 });
+
+t.test('an aggregator kept but not restored has no owner but root: only root may forget it', async (t) => {
+  const { write, registry } = setup();
+  registry.reserve(5, 'gpiochip0 7');
+  t.throws(() => write('/agg/delete_device', 'gpio-agg.5', alice), { code: 'EPERM' });
+  t.same(registry.reserved(), [{ id: 5, spec: 'gpiochip0 7' }], 'still kept');
+  write('/agg/delete_device', 'gpio-agg.5', ROOT);
+  t.same(registry.reserved(), []);
+});
