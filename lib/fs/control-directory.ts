@@ -31,7 +31,7 @@ export function controlDirectory(registry: Registry, ownerOf: (name: string) => 
       if (err instanceof GpioAggError) {
         const message = `${file}: ${err.message} (${err.code})`;
         lastErrors.record(caller, `${message}\n`);
-        log('uid %d: %s', caller.uid, message);
+        log('%s, uid %d', message, caller.uid);
       }
       throw err;
     }
