@@ -59,7 +59,7 @@ t.test('each change is one line naming the caller\'s uid and pid', async (t) => 
     ['uid=1001 pid=4242 create gpio-agg.0 "gpiochip0 1-2"']);
   const line = 'gpio-agg.0/line0';
   const writes: [string, string][] = [
-    ['direction', 'in'], ['edge', 'both'], ['edge', 'none'], ['bias', 'pull-up'], ['active_low', '1'],
+    ['direction', 'in'], ['edge', 'both'], ['edge', 'none'], ['debounce_us', '1000'], ['debounce_us', '0'], ['bias', 'pull-up'], ['active_low', '1'],
     ['direction', 'out'], ['drive', 'open-drain'], ['value', '1'], ['value', '0'],
   ];
   for (const [file, text] of writes) {

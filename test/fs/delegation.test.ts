@@ -43,7 +43,7 @@ function setup() {
 
 const alice = user(1001, 1002);
 const bob = user(1003, 1004);
-const WRITABLE = ['value', 'direction', 'active_low', 'edge', 'bias', 'drive'];
+const WRITABLE = ['value', 'direction', 'active_low', 'edge', 'debounce_us', 'bias', 'drive'];
 const READ_ONLY = ['name', 'source', 'events'];
 
 t.test('an aggregator created by a non-root caller belongs to its creator', async (t) => {
