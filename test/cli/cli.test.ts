@@ -189,6 +189,19 @@ interface ListedChip {
   lineInfo: { offset: number; name: string; consumer: string; used: boolean; direction: string }[];
 }
 
+t.test('--version names the GPIO library', async (t) => {
+  const version = await cli(['--version']);
+  t.equal(version.code, 0, version.stderr);
+  t.match(version.stdout, /^gpio-aggfs \d+\.\d+\.\d+\nGPIO library: (libgpiod [12]\.\d|none \()/);
+  const bad = await cli(['--version', '--gpio-library', '3']);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /--gpio-library must be one of auto, 1, 2/);
+  if (BACKEND === 'sim') {
+    const one = await cli(['chips', '--sim', BOARD, '--gpio-library', '1']);
+    t.match(one.stdout, /^GPIO library: simulated \(libgpiod 1\.6 semantics\)\n/, '--gpio-library 1 with --sim imitates 1.6');
+  }
+});
+
 t.test('chips', async (t) => {
   const source = BACKEND === 'sim' ? ['--sim', BOARD] : [];
   const json = await cli(['chips', ...source, '--json']);
@@ -205,6 +218,8 @@ t.test('chips', async (t) => {
 
   const text = await cli(['chips', ...source]);
   t.equal(text.code, 0, text.stderr);
+  t.match(text.stdout, BACKEND === 'sim' ? /^GPIO library: simulated \(libgpiod 2\.x semantics\)\n/ : /^GPIO library: libgpiod [12]\.\d/,
+    'chips first says which library serves');
   t.match(text.stdout, /^gpiochip0 \[sim-a\] \(8 lines\)$/m);
   t.match(text.stdout, /^gpiochip1 \[sim-b\] \(16 lines\)$/m);
   t.match(text.stdout, /^\tline {3}5: "status led"\s+unused\s+input active-high$/m);
