@@ -5,9 +5,9 @@ import { Registry } from './aggregator/registry.js';
 import { applyConfig } from './config/apply-config.js';
 import { loadConfig } from './config/config-file.js';
 import { openBackend } from './gpio/open-backend.js';
-import { mountFuse } from './fs/fuse-transport.js';
 import { prepareMountpoint } from './fs/mountpoint.js';
 import { FsOperations } from './fs/operations.js';
+import { DEFAULT_TRANSPORT, mountTree, type Mounted, type TransportName } from './fs/transport.js';
 import { Tree } from './fs/tree.js';
 import { LegacySysfs } from './sysfs/legacy-sysfs.js';
 import { restoreState } from './state/restore.js';
@@ -28,6 +28,8 @@ export interface ServiceOptions {
   readonly config?: string | undefined;
   /** Legacy sysfs GPIO bases by chip name or label; they win over the config file's. */
   readonly sysfsBases?: ReadonlyMap<string, number>;
+  /** Who serves the mount (default: gpio-aggfs' own FUSE protocol implementation). */
+  readonly transport?: TransportName | undefined;
 }
 
 export interface RunningService {
@@ -71,7 +73,7 @@ async function startLocked(options: ServiceOptions, lock: FileLock | undefined):
   const tree = new Tree(registry, sim, sysfs);
   const operations = new FsOperations(tree);
   let recorder: StateRecorder | undefined;
-  let mounted;
+  let mounted: Mounted;
   try {
     const { failures, kept } = restoreState(saved, registry, tree, sysfs.unexportedPermissions);
     for (const { id, spec, error } of failures) {
@@ -85,7 +87,7 @@ async function startLocked(options: ServiceOptions, lock: FileLock | undefined):
       recorder.save();
       recorder.start(operations);
     }
-    mounted = await mountFuse(mountpoint, operations);
+    mounted = await mountTree(options.transport ?? DEFAULT_TRANSPORT, mountpoint, tree, operations);
   } catch (err) {
     recorder?.stop();
     sysfs.close();
@@ -94,7 +96,7 @@ async function startLocked(options: ServiceOptions, lock: FileLock | undefined):
     backend.close();
     throw err;
   }
-  log('serving %s with the %s backend', mountpoint, backend.kind);
+  log('serving %s with the %s backend through the %s transport', mountpoint, backend.kind, options.transport ?? DEFAULT_TRANSPORT);
 
   let stopping: Promise<void> | undefined;
   let markStopped: () => void = () => {};

@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../fs/transport.js';
 import { parseSysfsBase, sysfsBases } from '../sysfs/numbering.js';
 import { GPIO_LIBRARY_OPTION } from './gpio-library-option.js';
 
@@ -9,6 +10,7 @@ interface MountArgs {
   state?: string | undefined;
   config?: string | undefined;
   sysfsBase?: [string, number][] | undefined;
+  transport: TransportName;
 }
 
 /** `gpio-aggfs mount`: serve in the foreground until SIGINT/SIGTERM (systemd Type=simple). */
@@ -26,6 +28,11 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       array: true,
       describe: 'Legacy GPIO base of a chip in sysfs-gpio/, CHIP=BASE (chip name or label), e.g. gpiochip0=0; repeatable',
       coerce: (values: string[]) => values.map(parseSysfsBase),
+    })
+    .option('transport', {
+      choices: TRANSPORTS,
+      default: DEFAULT_TRANSPORT,
+      describe: 'Who speaks FUSE: direct (gpio-aggfs itself: poll, caches with invalidation, per-request interrupts) or fuse-native (libfuse 2, optional dependency)',
     }),
   handler: async (args: ArgumentsCamelCase<MountArgs>) => {
     // Loaded here, not at the top: the service pulls in FUSE, ajv and the GPIO backends, which
@@ -33,7 +40,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
     const { startService } = await import('../service.js');
     const service = await startService({
       mountpoint: args.mountpoint, sim: args.sim, gpioLibrary: args.gpioLibrary, state: args.state, config: args.config,
-      sysfsBases: sysfsBases(args.sysfsBase ?? [], '--sysfs-base'),
+      sysfsBases: sysfsBases(args.sysfsBase ?? [], '--sysfs-base'), transport: args.transport,
     });
     const onSignal = (signal: NodeJS.Signals): void => {
       console.error(`gpio-aggfs: ${signal}: unmounting ${service.mountpoint}`);

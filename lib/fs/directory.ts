@@ -1,9 +1,19 @@
 import { FsNode } from './node.js';
 
+/** An entry that appeared in or left a directory. */
+export interface EntryChange {
+  readonly type: 'added' | 'removed';
+  readonly name: string;
+  readonly node: FsNode;
+}
+
+export type EntryChangeListener = (change: EntryChange) => void;
+
 /** A directory whose entries are added and removed by the tree that owns it. */
 export class DirectoryNode extends FsNode {
   readonly type = 'directory';
   private readonly entries = new Map<string, FsNode>();
+  private readonly listeners = new Set<EntryChangeListener>();
 
   constructor(mode = 0o755) {
     super(mode);
@@ -42,12 +52,31 @@ export class DirectoryNode extends FsNode {
   }
 
   add(name: string, node: FsNode): this {
+    const previous = this.entries.get(name);
     this.entries.set(name, node);
+    if (previous !== undefined && previous !== node) this.emit({ type: 'removed', name, node: previous });
+    if (previous !== node) this.emit({ type: 'added', name, node });
     return this;
   }
 
   remove(name: string): void {
+    const node = this.entries.get(name);
+    if (node === undefined) return;
     this.entries.delete(name);
+    this.emit({ type: 'removed', name, node });
+  }
+
+  /**
+   * Told of every entry added or removed from now on (a transport turns
+   * that into cache invalidations). Returns an unsubscribe function.
+   */
+  onEntryChange(listener: EntryChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: EntryChange): void {
+    for (const listener of this.listeners) listener(change);
   }
 
   protected size(): number {

@@ -17,6 +17,11 @@ export interface OpenFile {
   readable?(): boolean;
   /** Streams: call `callback` once when readable() becomes true; returns a cancel function. */
   onReadable?(callback: () => void): () => void;
+  /**
+   * The poll(2) mask now; `wake` is called (once) when it may have changed.
+   * Without it the file is always ready (DEFAULT_POLLMASK).
+   */
+  poll?(wake: () => void): number;
 }
 
 export interface OpenOptions {

@@ -3,6 +3,7 @@ import { GpioAggError } from '../errors.js';
 import { audit, auditText } from './audit.js';
 import type { Caller } from './caller.js';
 import { DirectoryNode } from './directory.js';
+import { DEFAULT_POLLMASK } from './poll-mask.js';
 import { FileNode, type OpenFile } from './file-node.js';
 import type { FsNode, Stat } from './node.js';
 import { SymlinkNode } from './symlink-node.js';
@@ -102,6 +103,17 @@ export class FsOperations {
     return taken;
   }
 
+  /** The poll(2) mask of an open file; `wake` is called once when it may have changed. */
+  poll(handle: number, wake: () => void): number {
+    const file = this.openFile(handle);
+    return file.poll === undefined ? DEFAULT_POLLMASK : file.poll(wake);
+  }
+
+  /** The waiting read of one open file was interrupted: only it ends (EINTR). */
+  interrupt(handle: number): void {
+    this.openFiles.get(handle)?.interrupt?.();
+  }
+
   release(handle: number): void {
     const opened = this.openFiles.get(handle);
     this.openFiles.delete(handle);
@@ -152,7 +164,7 @@ export class FsOperations {
   }
 
   /**
-   * A read was interrupted. The transport cannot tell which one, so every
+   * A read was interrupted and the transport cannot tell which one (fuse-native), so every
    * waiting read fails with EINTR; callers retry it (coreutils, libuv and
    * Python all do) and no event is lost, while a reader being killed is freed.
    */

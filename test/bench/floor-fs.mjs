@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, basename } from 'node:path';
 import Fuse from 'fuse-native';
-import { MOUNT_OPTIONS } from '../../dist/fs/fuse-transport.js';
+import { MOUNT_OPTIONS } from '../../dist/fs/fuse-native-transport.js';
 
 const mountpoint = process.argv[2];
 const treeFile = process.argv[3] === '--tree' ? process.argv[4] : undefined;

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resetKernelLines } from './kernel-lines.js';
 import { run, withoutRunnerHooks } from './run.js';
+import { TRANSPORT, type TransportName } from './transports.js';
 
 /**
  * The checkout: the nearest directory above this file with a package.json
@@ -65,6 +66,8 @@ export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Board file of the simulated backend (default BOARD). */
   readonly board?: string;
+  /** Who serves the mount (default: TRANSPORT, from GPIO_AGGFS_TRANSPORT). */
+  readonly transport?: TransportName;
 }
 
 export async function newMountpoint(): Promise<string> {
@@ -80,7 +83,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
   if (BACKEND === 'libgpiod') resetKernelLines();
   const mountpoint = options.mountpoint ?? await newMountpoint();
   const backendArgs = BACKEND === 'sim' ? ['--sim', options.board ?? BOARD] : [];
-  const [command, ...args] = withoutRunnerHooks([process.execPath, BIN, 'mount', mountpoint, ...backendArgs, ...(options.args ?? [])]);
+  const transportArgs = ['--transport', options.transport ?? TRANSPORT];
+  const [command, ...args] = withoutRunnerHooks([process.execPath, BIN, 'mount', mountpoint, ...backendArgs, ...transportArgs, ...(options.args ?? [])]);
   const child = spawn(command as string, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },

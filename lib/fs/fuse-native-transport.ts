@@ -3,10 +3,12 @@ import createDebug from 'debug';
 import Fuse from 'fuse-native';
 import { GpioAggError } from '../errors.js';
 import { UNKNOWN_CALLER } from './caller.js';
+import { fuseCode } from './fuse-code.js';
 import type { FsOperations } from './operations.js';
+import type { Mounted } from './transport.js';
 import { SOURCE_PREFIX } from './mount-table.js';
 
-const log = createDebug('gpio-aggfs:fuse');
+const log = createDebug('gpio-aggfs:fuse-native');
 
 /**
  * Mount options. `allow_other` + `default_permissions` make the kernel
@@ -40,27 +42,12 @@ export const MOUNT_OPTIONS = {
  */
 const INTERRUPT_SIGNAL = 'SIGUSR2';
 
-export interface Mounted {
-  unmount(): Promise<void>;
-}
-
-/** The one place errors become FUSE reply codes. */
-export function fuseCode(err: unknown): number {
-  if (err instanceof GpioAggError) {
-    log('%s (%s)', err.message, err.code);
-    return -err.errno;
-  }
-  log('unexpected error: %O', err);
-  console.error('gpio-aggfs: unexpected error:', err);
-  return -new GpioAggError('EIO', 'internal error').errno;
-}
-
 /**
  * Mount `fs` at `mountpoint` through fuse-native; resolves once the kernel
  * has initialised the mount. fuse-native does not tell who made a request:
  * every operation is the unknown caller's.
  */
-export function mountFuse(mountpoint: string, fs: FsOperations): Promise<Mounted> {
+export function mountFuseNative(mountpoint: string, fs: FsOperations): Promise<Mounted> {
   const status = (cb: (code: number) => void, action: () => void): void => {
     try {
       action();

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import t from 'tap';
 import { GpioAggError } from '../../lib/errors.js';
-import { fuseCode } from '../../lib/fs/fuse-transport.js';
+import { fuseCode } from '../../lib/fs/fuse-code.js';
 
 t.test('errors become negative errno codes; anything unexpected is EIO', async (t) => {
   t.equal(fuseCode(new GpioAggError('EBUSY', 'busy')), -constants.errno.EBUSY);
