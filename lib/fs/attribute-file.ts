@@ -1,6 +1,7 @@
 import { GpioAggError } from '../errors.js';
 import type { Caller } from './caller.js';
 import { FileNode, type OpenFile, type OpenOptions } from './file-node.js';
+import { CHANGED_POLLMASK, DEFAULT_POLLMASK } from './poll-mask.js';
 
 /** Like a sysfs attribute, a store takes at most one page worth of text per write (kernfs' limit). */
 const MAX_WRITE = 4096;
@@ -16,6 +17,11 @@ export interface AttributeAccess {
   readonly maxWrite?: number;
   /** Each successful write is a change to audit (line settings, export/unexport). */
   readonly audited?: boolean;
+  /**
+   * For poll, as sysfs_notify does: `changed` is called on each change
+   * (a `value`'s edge); returns an unsubscribe function.
+   */
+  readonly watch?: (changed: () => void) => () => void;
 }
 
 /**
@@ -36,11 +42,27 @@ export class AttributeFile extends FileNode {
     const { show, store } = this.access;
     const maxWrite = this.access.maxWrite ?? MAX_WRITE;
     let rendering: Buffer | undefined;
+    // A watched attribute polls as sysfs does: POLLPRI|POLLERR after a change, until read again from offset 0.
+    let changed = false;
+    let wake: (() => void) | undefined;
+    const unwatch = this.access.watch?.(() => {
+      changed = true;
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
+    });
     return {
       read(length: number, position: number, caller: Caller): Buffer {
         if (show === undefined) throw new GpioAggError('EBADF', 'attribute is write-only');
-        if (position === 0 || rendering === undefined) rendering = Buffer.from(show(caller), 'latin1');
+        if (position === 0 || rendering === undefined) {
+          changed = false;
+          rendering = Buffer.from(show(caller), 'latin1');
+        }
         return rendering.subarray(position, position + length);
+      },
+      poll: unwatch === undefined ? undefined : (waiter: () => void): number => {
+        wake = waiter;
+        return changed ? CHANGED_POLLMASK : DEFAULT_POLLMASK;
       },
       write(data: Buffer, _position: number, caller: Caller): number {
         if (store === undefined) throw new GpioAggError('EBADF', 'attribute is read-only');
@@ -52,7 +74,10 @@ export class AttributeFile extends FileNode {
         store((end < 0 ? data : data.subarray(0, end)).toString('latin1'), caller);
         return data.length;
       },
-      release(): void {},
+      release(): void {
+        unwatch?.();
+        wake = undefined;
+      },
     };
   }
 

@@ -18,7 +18,11 @@ export interface ValueSource {
 /** `value`, the same kind of file in `lineK/` and in the sysfs views' `gpioN/`. */
 export function valueFile(line: ValueSource): AttributeFile {
   return new AttributeFile(READ_WRITE, {
-    show: () => `${line.value()}\n`, store: (text) => line.writeValue(text), audited: true,
+    show: () => `${line.value()}\n`,
+    store: (text) => line.writeValue(text),
+    audited: true,
+    // Edges are reported only on a line whose `edge` is not `none`: poll wakes exactly then.
+    watch: (changed) => line.onEdge(() => changed()),
   });
 }
 
