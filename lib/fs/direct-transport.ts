@@ -73,8 +73,8 @@ export class TreeFilesystem implements Filesystem<FsNode> {
     this.paths.set(this.root, '/');
     this.watch(this.root);
     this.unsubscribers.push(operations.onMetadataChange((path) => {
-      const node = tree.lookup(path);
-      if (node !== undefined) this.invalidations?.attributesChanged(node);
+      // Second names (the sysfs views' gpioN) show the same mode and owner: theirs changed too.
+      for (const node of tree.lookup(path)?.sharingMetadata() ?? []) this.invalidations?.attributesChanged(node);
     }));
   }
 

@@ -54,16 +54,41 @@ export abstract class FsNode {
     return this.permissions !== this.defaultMode || this.owner !== 0 || this.group !== 0;
   }
 
+  /** Entries that show this one's mode or owner (weakly held: a removed second name goes). */
+  private readonly followers = new Set<WeakRef<FsNode>>();
+
   /** Make this entry show and change the mode, owner and group of `node`. */
   sharePermissionsOf(node: FsNode): this {
     this.permissionSource = node;
+    node.followers.add(new WeakRef(this));
     return this;
   }
 
   /** Owner and group are those of `node` until this entry is chowned itself. */
   followOwnerOf(node: FsNode): this {
     this.ownerSource = node;
+    node.followers.add(new WeakRef(this));
     return this;
+  }
+
+  /**
+   * Every entry whose stat a chmod/chown of this one may change: the entry
+   * whose permissions it shows, and everything showing that one's (for a
+   * transport's cache invalidation).
+   */
+  sharingMetadata(): FsNode[] {
+    let source: FsNode = this;
+    while (source.permissionSource !== undefined) source = source.permissionSource;
+    const found = new Set<FsNode>([source, this]);
+    const pending: FsNode[] = [source];
+    for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+      for (const ref of node.followers) {
+        const follower = ref.deref();
+        if (follower === undefined) node.followers.delete(ref);
+        else if (!found.has(follower)) { found.add(follower); pending.push(follower); }
+      }
+    }
+    return [...found];
   }
 
   chmod(mode: number): void {

@@ -214,7 +214,7 @@ t.test('DEBUG=gpio-aggfs:* logs our lines on stderr, without libfuse\'s debug ou
   child.kill('SIGTERM');
   t.equal(await exited, 0);
 
-  t.match(stderr, /gpio-aggfs:fuse mounted /);
+  t.match(stderr, /gpio-aggfs:(direct|fuse-native) mounted /);
   t.match(stderr, /gpio-aggfs:service serving /);
   t.match(stderr, /gpio-aggfs:registry created gpio-agg\.0/);
   t.match(stderr, /gpio-aggfs:fs:control new_device: .*EINVAL/);
