@@ -133,15 +133,8 @@ export class TreeFilesystem implements Filesystem<FsNode> {
     const operations = this.operations;
     const handle = guarded(() => operations.open(this.pathOf(node), flags, caller));
     return {
-      read: (length, position, signal, reader) => guarded(() => {
-        const result = operations.read(handle, length, position, reader);
-        if (result instanceof Promise) {
-          const interrupt = (): void => operations.interrupt(handle);
-          signal.addEventListener('abort', interrupt, { once: true });
-          return guardedAsync(result.finally(() => signal.removeEventListener('abort', interrupt)));
-        }
-        return result;
-      }),
+      // The kernel's INTERRUPT of this request aborts `signal`: this read alone ends with EINTR.
+      read: (length, position, signal, reader) => guarded(() => guardedAsync(operations.read(handle, length, position, reader, signal))),
       write: (data, position, writer) => guarded(() => operations.write(handle, data, position, writer)),
       poll: (wake) => guarded(() => operations.poll(handle, wake)),
       release: () => operations.release(handle),

@@ -3,7 +3,7 @@ import { GpioAggError } from '../errors.js';
 import { audit, auditText } from './audit.js';
 import type { Caller } from './caller.js';
 import { DirectoryNode } from './directory.js';
-import { DEFAULT_POLLMASK } from './poll-mask.js';
+import { DEFAULT_POLLMASK, POLLIN, POLLRDNORM } from './poll-mask.js';
 import { FileNode, type OpenFile } from './file-node.js';
 import type { FsNode, Stat } from './node.js';
 import { SymlinkNode } from './symlink-node.js';
@@ -37,6 +37,8 @@ interface Opened {
  */
 export class FsOperations {
   private readonly openFiles = new Map<number, Opened>();
+  /** A poll's wait for a stream to become readable, by handle (cancelled by the next poll or the release). */
+  private readonly pollWaits = new Map<number, () => void>();
   /** Handle 0 is avoided: some bindings treat it as "no handle". */
   private nextHandle = 1;
   private readonly metadataListeners = new Set<(path: string) => void>();
@@ -103,18 +105,29 @@ export class FsOperations {
     return taken;
   }
 
-  /** The poll(2) mask of an open file; `wake` is called once when it may have changed. */
+  /**
+   * The poll(2) mask of an open file; `wake` is called once when it may have
+   * changed. A stream is readable (POLLIN) only while a read would not wait.
+   */
   poll(handle: number, wake: () => void): number {
-    const file = this.openFile(handle);
-    return file.poll === undefined ? DEFAULT_POLLMASK : file.poll(wake);
-  }
-
-  /** The waiting read of one open file was interrupted: only it ends (EINTR). */
-  interrupt(handle: number): void {
-    this.openFiles.get(handle)?.interrupt?.();
+    const { file } = this.opened(handle);
+    if (file.poll !== undefined) return file.poll(wake);
+    if (file.readable === undefined) return DEFAULT_POLLMASK;
+    this.pollWaits.get(handle)?.();
+    this.pollWaits.delete(handle);
+    if (file.readable()) return POLLIN | POLLRDNORM;
+    if (file.onReadable !== undefined) {
+      this.pollWaits.set(handle, file.onReadable(() => {
+        this.pollWaits.delete(handle);
+        wake();
+      }));
+    }
+    return 0;
   }
 
   release(handle: number): void {
+    this.pollWaits.get(handle)?.();
+    this.pollWaits.delete(handle);
     const opened = this.openFiles.get(handle);
     this.openFiles.delete(handle);
     opened?.file.release();
