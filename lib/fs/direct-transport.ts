@@ -65,17 +65,17 @@ export class TreeFilesystem implements Filesystem<FsNode> {
   readonly root: DirectoryNode;
   private readonly paths = new WeakMap<FsNode, string>();
   private readonly watched = new WeakSet<DirectoryNode>();
-  private readonly unsubscribers: (() => void)[] = [];
+  private readonly unsubscribeMetadata: () => void;
   private invalidations: Invalidations | undefined;
 
   constructor(private readonly tree: Tree, private readonly operations: FsOperations) {
     this.root = tree.root;
     this.paths.set(this.root, '/');
     this.watch(this.root);
-    this.unsubscribers.push(operations.onMetadataChange((path) => {
+    this.unsubscribeMetadata = operations.onMetadataChange((path) => {
       // Second names (the sysfs views' gpioN) show the same mode and owner: theirs changed too.
       for (const node of tree.lookup(path)?.sharingMetadata() ?? []) this.invalidations?.attributesChanged(node);
-    }));
+    });
   }
 
   /** Where invalidations go, once the session exists. */
@@ -84,7 +84,7 @@ export class TreeFilesystem implements Filesystem<FsNode> {
   }
 
   close(): void {
-    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    this.unsubscribeMetadata();
     this.invalidations = undefined;
   }
 
@@ -172,10 +172,11 @@ export class TreeFilesystem implements Filesystem<FsNode> {
   private watch(directory: DirectoryNode): void {
     if (this.watched.has(directory)) return;
     this.watched.add(directory);
-    this.unsubscribers.push(directory.onEntryChange((change: EntryChange) => {
+    // Never unsubscribed: the listener goes with the directory, and does nothing once closed.
+    directory.onEntryChange((change: EntryChange) => {
       if (change.type === 'added') this.invalidations?.entryCreated(directory, change.name);
       else this.invalidations?.entryRemoved(directory, change.name, change.node);
-    }));
+    });
   }
 
   /** The node's path, as long as the node is still there. */
