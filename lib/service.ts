@@ -11,6 +11,7 @@ import { DEFAULT_TRANSPORT, mountTree, type Mounted, type TransportName } from '
 import { Tree } from './fs/tree.js';
 import { LegacySysfs } from './sysfs/legacy-sysfs.js';
 import { restoreState } from './state/restore.js';
+import { shutDown } from './shutdown.js';
 import type { FileLock } from './files/file-lock.js';
 import { EMPTY_STATE, loadState, lockState } from './state/state-file.js';
 import { StateRecorder } from './state/state-recorder.js';
@@ -46,8 +47,9 @@ export interface RunningService {
  * Start gpio-aggfs: lock the state file, read it and the config file, open
  * the backend, restore the saved aggregators and permissions, apply the
  * config, save the result, mount. Any error before the mount releases everything and nothing
- * is mounted. Stopping ends every event stream, unmounts, then releases
- * every line (without touching the state file).
+ * is mounted. Stopping ends every event stream and lets waiting reads be
+ * answered, unmounts, and only then deletes the aggregators and releases
+ * every line (without touching the state file): see shutdown.ts.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   // Locked before anything else: a second instance on the same state file touches nothing.
@@ -105,15 +107,21 @@ async function startLocked(options: ServiceOptions, lock: FileLock | undefined):
     stopping ??= (async () => {
       log('stopping');
       recorder?.stop();
-      sysfs.close();
-      registry.closeAll();
-      operations.releaseAll();
       try {
-        await mounted.unmount();
+        await shutDown({
+          endStreams: () => operations.endStreams(),
+          readsAnswered: (graceMs) => operations.readsAnswered(graceMs),
+          unmount: () => mounted.unmount(),
+          release: () => {
+            sysfs.close();
+            registry.closeAll();
+            operations.releaseAll();
+            tree.close();
+            backend.close();
+            lock?.release();
+          },
+        });
       } finally {
-        tree.close();
-        backend.close();
-        lock?.release();
         markStopped();
       }
     })();

@@ -28,6 +28,7 @@ export class EventFile extends FileNode {
       read: (length, _position, _caller, signal) => reader.read(length, options.nonBlocking, signal),
       write: () => 0,
       interrupt: () => reader.interrupt(),
+      end: () => reader.close(),
       readable: () => reader.readable(),
       onReadable: (callback) => reader.onReadable(callback),
       release: () => {

@@ -168,7 +168,7 @@ export class EventReader {
     }
   }
 
-  /** The file was released: waiting reads get end-of-file, and the history forgets this reader. */
+  /** No more for this reader (released, or the service stops): waiting reads get what is kept, then end-of-file. */
   close(): void {
     this.closed = true;
     this.wake();

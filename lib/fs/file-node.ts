@@ -13,6 +13,8 @@ export interface OpenFile {
   release(): void;
   /** A waiting read's caller was interrupted by a signal: give up waiting. */
   interrupt?(): void;
+  /** Streams: no more data — waiting and later reads get end-of-file. */
+  end?(): void;
   /** Streams: whether a read now would return at once (data or end-of-file). Absent: always. */
   readable?(): boolean;
   /** Streams: call `callback` once when readable() becomes true; returns a cancel function. */

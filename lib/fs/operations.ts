@@ -42,6 +42,9 @@ export class FsOperations {
   /** Handle 0 is avoided: some bindings treat it as "no handle". */
   private nextHandle = 1;
   private readonly metadataListeners = new Set<(path: string) => void>();
+  /** Reads that wait for their answer (event streams). */
+  private readonly waitingReads = new Set<Promise<Buffer>>();
+  private streamsEnded = false;
 
   constructor(private readonly tree: Tree) {}
 
@@ -73,12 +76,37 @@ export class FsOperations {
     this.nextHandle = handle >= 0x7fffffff ? 1 : handle + 1;
     const file = node.open({ read, write, nonBlocking: (flags & constants.O_NONBLOCK) !== 0 });
     this.openFiles.set(handle, { file, audited: write && node.audited ? relative(path) : undefined });
+    if (this.streamsEnded) file.end?.();
     return handle;
   }
 
   /** `signal` interrupts this read alone: a waiting events read then fails with EINTR. */
   read(handle: number, length: number, position: number, caller: Caller, signal?: AbortSignal): Buffer | Promise<Buffer> {
-    return this.opened(handle).file.read(length, position, caller, signal);
+    const result = this.opened(handle).file.read(length, position, caller, signal);
+    if (result instanceof Promise) {
+      this.waitingReads.add(result);
+      const answered = (): void => { this.waitingReads.delete(result); };
+      result.then(answered, answered);
+    }
+    return result;
+  }
+
+  /**
+   * Stopping: every stream ends now — waiting reads and every later read
+   * (of files open now or opened from now on) get end-of-file.
+   */
+  endStreams(): void {
+    this.streamsEnded = true;
+    for (const { file } of this.openFiles.values()) file.end?.();
+  }
+
+  /** Resolves once no read waits for its answer, or after `graceMs` at the latest. */
+  async readsAnswered(graceMs: number): Promise<void> {
+    if (this.waitingReads.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((done) => { timer = setTimeout(done, graceMs); });
+    await Promise.race([Promise.allSettled([...this.waitingReads]), grace]);
+    clearTimeout(timer);
   }
 
   /** Whether a read of `handle` now would return at once (files that are not streams always do). */

@@ -125,6 +125,36 @@ t.test('deleting an aggregator removes its directory and ends event readers', as
   t.throws(() => ops.getattr('/gpio-agg.0'), { code: 'ENOENT' });
 });
 
+t.test('endStreams: waiting and later event reads get end-of-file while the tree stays whole', async (t) => {
+  const { ops, registry } = setup();
+  ops.write(ops.open('/agg/new_device', constants.O_WRONLY, ROOT), Buffer.from('BUTTON'), 0, ROOT);
+  const events = ops.open('/gpio-agg.0/line0/events', constants.O_RDONLY, ROOT);
+  const pending = ops.read(events, 4096, 0, ROOT);
+  let answered = false;
+  const answers = ops.readsAnswered(60000).then(() => { answered = true; });
+  await Promise.resolve();
+  t.equal(answered, false, 'a read is waiting');
+  ops.endStreams();
+  t.equal((await pending).length, 0, 'the waiting read: end-of-file');
+  await answers;
+  t.ok(answered, 'readsAnswered resolves once it was answered');
+  t.equal(text(ops.read(events, 4096, 0, ROOT)), '', 'a later read of the same file: end-of-file');
+  const opened = ops.open('/gpio-agg.0/line0/events', constants.O_RDONLY | constants.O_NONBLOCK, ROOT);
+  t.equal(text(ops.read(opened, 4096, 0, ROOT)), '', 'a file opened after: end-of-file, not EAGAIN');
+  t.equal(ops.getattr('/gpio-agg.0/line0/events').mode & 0o777, 0o444, 'the directories are still there');
+  t.equal(registry.list().length, 1, 'and the aggregator');
+});
+
+t.test('readsAnswered gives up after its grace time', async (t) => {
+  const { ops } = setup();
+  ops.write(ops.open('/agg/new_device', constants.O_WRONLY, ROOT), Buffer.from('BUTTON'), 0, ROOT);
+  const events = ops.open('/gpio-agg.0/line0/events', constants.O_RDONLY, ROOT);
+  void ops.read(events, 4096, 0, ROOT);
+  await ops.readsAnswered(10);
+  t.pass('resolved with the read still waiting');
+  ops.releaseAll();
+});
+
 t.test('control write failures are kept in last_error', async (t) => {
   const { ops } = setup();
   const lastError = () => text(ops.read(ops.open('/agg/last_error', constants.O_RDONLY, ROOT), 4096, 0, ROOT));
