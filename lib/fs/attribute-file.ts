@@ -8,6 +8,17 @@ const MAX_WRITE = 4096;
 /** What `stat` shows for an attribute, as sysfs does; readers must not trust it, and with direct_io they need not. */
 const ATTRIBUTE_SIZE = 4096;
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Written bytes as text: names and specs are UTF-8; bytes that are not are refused, not guessed at. */
+function decodeText(data: Buffer): string {
+  try {
+    return UTF8.decode(data);
+  } catch {
+    throw new GpioAggError('EINVAL', 'the text written is not valid UTF-8');
+  }
+}
+
 export interface AttributeAccess {
   /** Render the current state as `caller` sees it, newline-terminated. */
   readonly show?: (caller: Caller) => string;
@@ -56,7 +67,7 @@ export class AttributeFile extends FileNode {
         if (show === undefined) throw new GpioAggError('EBADF', 'attribute is write-only');
         if (position === 0 || rendering === undefined) {
           changed = false;
-          rendering = Buffer.from(show(caller), 'latin1');
+          rendering = Buffer.from(show(caller), 'utf8');
         }
         return rendering.subarray(position, position + length);
       },
@@ -71,7 +82,7 @@ export class AttributeFile extends FileNode {
         }
         // kernfs hands store() a C string: like sysfs, the text ends at the first NUL byte.
         const end = data.indexOf(0);
-        store((end < 0 ? data : data.subarray(0, end)).toString('latin1'), caller);
+        store(decodeText(end < 0 ? data : data.subarray(0, end)), caller);
         return data.length;
       },
       release(): void {

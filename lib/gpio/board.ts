@@ -42,11 +42,18 @@ const CHIP_FIELDS = new Set(['label', 'lines', 'names', 'bias']);
 const DECIMAL_OFFSET = /^(0|[1-9][0-9]*)$/;
 
 export function loadBoard(path: string): Board {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw fromSystemError(err, `${path}: cannot read board file`);
+  }
+  let text: string;
+  try {
+    // Names are UTF-8: a file that is not is refused rather than read with U+FFFD in its names.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new GpioAggError('EINVAL', `${path}: not valid UTF-8`, { cause: err });
   }
   let json: unknown;
   try {

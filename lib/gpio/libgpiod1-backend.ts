@@ -16,6 +16,7 @@ import gpiod from 'node-libgpiod';
 import { GpioAggError } from '../errors.js';
 import { type Backend, type Bias, CAPABILITIES, type ChipInfo, type Drive, type LineHandle, type LineInfo } from './backend.js';
 import { EdgeWatcher } from './edge-reader.js';
+import { fromKernelText } from './line-name.js';
 import { LibgpiodLine, type NativeBulk, type NativeLine, type NativeLineWrappers, libgpiodError } from './libgpiod1-line.js';
 
 const log = createDebug('gpio-aggfs:gpio:libgpiod');
@@ -81,8 +82,8 @@ export class LibgpiodBackend implements Backend {
       }
       infos.push({
         offset,
-        name: line.name ?? '',
-        consumer: line.consumer ?? '',
+        name: fromKernelText(line.name ?? ''),
+        consumer: fromKernelText(line.consumer ?? ''),
         used: line.used,
         direction: line.direction === gpiod.Line.Direction.OUTPUT ? 'out' : 'in',
         activeLow: line.activeState === gpiod.Line.ActiveState.LOW,
@@ -172,9 +173,9 @@ export class LibgpiodBackend implements Backend {
     const partial = { chip, wrappers: new Map<number, NativeLineWrappers>(), held: new Map<number, LibgpiodLine>() };
     const lines = chip.numberOfLines;
     const lineNames: string[] = [];
-    const info = { name: chip.name, label: chip.label, path: `/dev/${chip.name}`, lines, lineNames };
+    const info = { name: chip.name, label: fromKernelText(chip.label), path: `/dev/${chip.name}`, lines, lineNames };
     const entry: ChipEntry = { ...partial, info };
-    for (let offset = 0; offset < lines; offset++) lineNames.push(this.#wrappers(entry, offset).line.name ?? '');
+    for (let offset = 0; offset < lines; offset++) lineNames.push(fromKernelText(this.#wrappers(entry, offset).line.name ?? ''));
     log('opened %s "%s" (%d lines)', info.name, info.label, lines);
     return entry;
   }

@@ -10,6 +10,7 @@ import { type Backend, CAPABILITIES, type ChipInfo, type LineHandle, type LineIn
 import { EdgeWatcher } from './edge-reader.js';
 import { type GpiodChip, type Libgpiod2, libgpiod2Error } from './libgpiod2-ffi.js';
 import { Libgpiod2Line } from './libgpiod2-line.js';
+import { fromKernelText } from './line-name.js';
 import { biasOf, driveOf, isOutputCode } from './libgpiod2-settings.js';
 
 const log = createDebug('gpio-aggfs:gpio:libgpiod2');
@@ -57,8 +58,8 @@ export class Libgpiod2Backend implements Backend {
       try {
         infos.push({
           offset,
-          name: api.gpiod_line_info_get_name(info) ?? '',
-          consumer: api.gpiod_line_info_get_consumer(info) ?? '',
+          name: fromKernelText(api.gpiod_line_info_get_name(info) ?? ''),
+          consumer: fromKernelText(api.gpiod_line_info_get_consumer(info) ?? ''),
           used: api.gpiod_line_info_is_used(info),
           direction: isOutputCode(api.gpiod_line_info_get_direction(info)) ? 'out' : 'in',
           activeLow: api.gpiod_line_info_is_active_low(info),
@@ -161,7 +162,7 @@ export class Libgpiod2Backend implements Backend {
       let label: string;
       let lines: number;
       try {
-        label = api.gpiod_chip_info_get_label(chipInfo) ?? '';
+        label = fromKernelText(api.gpiod_chip_info_get_label(chipInfo) ?? '');
         lines = api.gpiod_chip_info_get_num_lines(chipInfo);
       } finally {
         api.gpiod_chip_info_free(chipInfo);
@@ -170,7 +171,7 @@ export class Libgpiod2Backend implements Backend {
       for (let offset = 0; offset < lines; offset++) {
         const info = api.gpiod_chip_get_line_info(ptr, offset);
         if (info === null) throw libgpiod2Error(`reading line info of ${name} line ${offset}`);
-        lineNames.push(api.gpiod_line_info_get_name(info) ?? '');
+        lineNames.push(fromKernelText(api.gpiod_line_info_get_name(info) ?? ''));
         api.gpiod_line_info_free(info);
       }
       log('opened %s "%s" (%d lines)', name, label, lines);

@@ -5,6 +5,7 @@
 import { GpioAggError } from '../errors.js';
 import type { BackendCapabilities, ChipInfo, LineInfo } from './backend.js';
 import type { BoardChip } from './board.js';
+import { kernelName } from './line-name.js';
 import { SimLine } from './sim-line.js';
 
 export class SimChip {
@@ -14,14 +15,16 @@ export class SimChip {
 
   constructor(readonly number: number, board: BoardChip, capabilities: BackendCapabilities) {
     const name = `gpiochip${number}`;
+    // Served as the kernel serves gpio-sim's names: cut to its name field.
+    const lineNames = board.lineNames.map(kernelName);
     this.info = Object.freeze({
       name,
-      label: board.label,
+      label: kernelName(board.label),
       path: `/dev/${name}`,
       lines: board.lines,
-      lineNames: Object.freeze([...board.lineNames]),
+      lineNames: Object.freeze(lineNames),
     });
-    this.lines = board.lineNames.map((lineName, offset) => new SimLine(offset, lineName, board.bias, capabilities.debounce));
+    this.lines = lineNames.map((lineName, offset) => new SimLine(offset, lineName, board.bias, capabilities.debounce));
   }
 
   get name(): string {

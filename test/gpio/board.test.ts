@@ -89,3 +89,13 @@ t.test('loadBoard reports unreadable and malformed files with the path', async (
   writeFileSync(join(dir, 'ok.json'), JSON.stringify({ chips: [{ label: 'a', lines: 3 }] }));
   t.equal(loadBoard(join(dir, 'ok.json')).chips[0]?.lines, 3);
 });
+
+t.test('board files are UTF-8: names read as written, other bytes refused', async (t) => {
+  const dir = t.testdir({});
+  const utf8 = join(dir, 'utf8.json');
+  writeFileSync(utf8, Buffer.from(JSON.stringify({ chips: [{ label: 'a', lines: 2, names: { 0: 'LED→', 1: 'Tür' } }] }), 'utf8'));
+  t.same(loadBoard(utf8).chips[0]?.lineNames, ['LED→', 'Tür']);
+  const latin1 = join(dir, 'latin1.json');
+  writeFileSync(latin1, Buffer.from('{ "chips": [ { "label": "a", "lines": 1, "names": { "0": "T\xfcr" } } ] }', 'latin1'));
+  t.throws(() => loadBoard(latin1), { code: 'EINVAL', message: `${latin1}: not valid UTF-8` });
+});
