@@ -1,5 +1,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { openBackend } from '../gpio/open-backend.js';
+import { CommandError } from './failure.js';
 import { GPIO_LIBRARY_OPTION } from './gpio-library-option.js';
 
 interface ChipsArgs {
@@ -20,6 +21,7 @@ export const chipsCommand: CommandModule<object, ChipsArgs> = {
     const { backend } = await openBackend({ sim: args.sim, gpioLibrary: args.gpioLibrary });
     try {
       const chips = backend.listChips().map((chip) => ({ ...chip, lineInfo: backend.lineInfo(chip.name) }));
+      if (chips.length === 0) throw new CommandError('no GPIO chips found (no /dev/gpiochip*)');
       if (args.json) {
         console.log(JSON.stringify(chips.map(({ lineNames: _names, ...chip }) => chip), null, 2));
         return;

@@ -14,8 +14,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 70;
 
 /**
- * Run the CLI; resolves to the exit code. Expected failures print one line;
- * anything else prints its stack.
+ * Run the CLI; resolves to the exit code. Every failure prints one line on
+ * stderr; an unexpected one (exit 70) adds its stack only with DEBUG=gpio-aggfs:*.
  */
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes('--version') && !argv.includes('--help')) return printVersion(argv);
@@ -49,7 +49,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`gpio-aggfs: ${err.message} (${err.code})`);
       return EXIT_FAILURE;
     }
-    console.error(err);
+    // Still one line: the stack only when asked for (DEBUG=gpio-aggfs:*).
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`gpio-aggfs: internal error: ${message.split('\n')[0] ?? ''}`);
+    if ((process.env.DEBUG ?? '').includes('gpio-aggfs')) console.error(err);
     return EXIT_INTERNAL;
   }
   return 0;

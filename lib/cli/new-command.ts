@@ -13,7 +13,7 @@ export const newCommand: CommandModule<object, NewArgs> = {
   describe: 'Create an aggregator from a line spec (e.g. gpiochip0 3-5,7 LED0); prints its name',
   builder: (yargs: Argv) => yargs
     .positional('mountpoint', { type: 'string', demandOption: true })
-    .positional('spec', { type: 'string', array: true, demandOption: true, describe: 'Chip keys with offset lists, and line names' }),
+    .positional('spec', { type: 'string', array: true, demandOption: true, describe: 'Chip keys with offset lists, and line names; a single argument is the whole spec ("gpiochip0 1-2")' }),
   handler: async (args: ArgumentsCamelCase<NewArgs>) => {
     const files = new MountFiles(args.mountpoint);
     const before = new Set(await files.aggregatorNames().catch(() => []));

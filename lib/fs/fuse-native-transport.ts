@@ -1,3 +1,4 @@
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { constants } from 'node:os';
 import createDebug from 'debug';
 import Fuse from 'fuse-native';
@@ -42,12 +43,36 @@ export const MOUNT_OPTIONS = {
  */
 const INTERRUPT_SIGNAL = 'SIGUSR2';
 
+/** The FUSE device libfuse opens to mount. */
+const FUSE_DEVICE = '/dev/fuse';
+
+/**
+ * Say why a mount cannot work before libfuse tries (it would print its own
+ * line and leave only "fuse failed" to report): no FUSE device, or one this
+ * user may not open.
+ */
+function checkFuseDevice(mountpoint: string): void {
+  try {
+    closeSync(openSync(FUSE_DEVICE, fsConstants.O_RDWR));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    if (code === 'ENOENT' || code === 'ENXIO' || code === 'ENODEV') {
+      throw new GpioAggError('ENODEV', `cannot mount ${mountpoint}: there is no ${FUSE_DEVICE} (is the fuse kernel module loaded?)`);
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new GpioAggError('EACCES', `cannot mount ${mountpoint}: ${FUSE_DEVICE} may not be opened by this user (mount as root)`);
+    }
+    throw new GpioAggError('EIO', `cannot mount ${mountpoint}: cannot open ${FUSE_DEVICE}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /**
  * Mount `fs` at `mountpoint` through fuse-native; resolves once the kernel
  * has initialised the mount. fuse-native does not tell who made a request:
  * every operation is the unknown caller's.
  */
 export function mountFuseNative(mountpoint: string, fs: FsOperations): Promise<Mounted> {
+  checkFuseDevice(mountpoint);
   const status = (cb: (code: number) => void, action: () => void): void => {
     try {
       action();
@@ -120,7 +145,8 @@ export function mountFuseNative(mountpoint: string, fs: FsOperations): Promise<M
       if (debugSetting !== undefined) process.env.DEBUG = debugSetting;
       if (err) {
         process.off(INTERRUPT_SIGNAL, onInterrupt);
-        reject(new GpioAggError('EIO', `cannot mount ${mountpoint}: ${err.message}`, { cause: err }));
+        // libfuse has printed its reason on stderr already; fuse-native only says "fuse failed".
+        reject(new GpioAggError('EIO', `cannot mount ${mountpoint}: libfuse refused the mount (${err.message})`, { cause: err }));
         return;
       }
       log('mounted %s', mountpoint);

@@ -22,8 +22,10 @@ export async function fuseUnmount(mountpoint: string): Promise<void> {
   try {
     await run('fusermount', ['-uz', mountpoint]);
   } catch (err) {
-    await run('umount', ['-l', mountpoint]).catch(() => {
-      throw new GpioAggError('EBUSY', `cannot unmount ${mountpoint}: ${(err as Error).message.trim()}`);
+    await run('umount', ['-l', mountpoint]).catch((umountErr: { stderr?: string }) => {
+      // The tools' own words (e.g. "Operation not permitted"), on one line, without the command line.
+      const why = `${(err as { stderr?: string }).stderr ?? ''} ${umountErr.stderr ?? ''}`.replace(/\s+/g, ' ').trim();
+      throw new GpioAggError('EBUSY', `cannot unmount ${mountpoint}${why === '' ? '' : `: ${why}`}`);
     });
   }
 }
@@ -52,7 +54,12 @@ export async function prepareMountpoint(mountpoint: string): Promise<void> {
     if (err.code === 'ENOENT') return undefined;
     throw new GpioAggError('EIO', `cannot use ${mountpoint}: ${err.message}`);
   });
-  if (existing === undefined) await mkdir(mountpoint, { recursive: true });
+  if (existing === undefined) {
+    await mkdir(mountpoint, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new GpioAggError(err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS' ? err.code : 'EIO',
+        `cannot create the mountpoint ${mountpoint}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, mkdir .*$/, '')}`, { cause: err });
+    });
+  }
   else if (!existing.isDirectory()) throw new GpioAggError('ENOTDIR', `${mountpoint} is not a directory`);
 }
 
@@ -66,7 +73,15 @@ export async function stopInstance(mountpoint: string, timeoutMs = 10000): Promi
       await fuseUnmount(mountpoint);
       continue;
     }
-    process.kill(pid, 'SIGTERM');
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPERM') {
+        throw new GpioAggError('EPERM', `cannot stop gpio-aggfs (pid ${pid}) serving ${mountpoint}: it runs as another user (try as root)`);
+      }
+      throw new GpioAggError('EIO', `cannot stop gpio-aggfs (pid ${pid}) serving ${mountpoint}: ${(err as Error).message}`, { cause: err });
+    }
     const deadline = Date.now() + timeoutMs;
     while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (isAlive(pid)) throw new GpioAggError('ETIMEDOUT', `gpio-aggfs (pid ${pid}) did not stop within ${timeoutMs} ms`);
