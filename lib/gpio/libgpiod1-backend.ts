@@ -100,7 +100,7 @@ export class LibgpiodBackend implements Backend {
       throw new GpioAggError('EINVAL', `${chipName} has no line ${offset} (it has ${entry.info.lines})`);
     }
     if (entry.held.has(offset)) {
-      throw new GpioAggError('EBUSY', `${chipName} line ${offset} is already held by gpio-aggfs`);
+      throw new GpioAggError('EBUSY', `${chipName} line ${offset} is in use by "${consumer}"`);
     }
     const handle = LibgpiodLine.request(
       entry.info, offset, consumer, this.#wrappers(entry, offset), this.#watcher,

@@ -13,6 +13,7 @@ import { GpioAggError, fromSystemError } from '../errors.js';
 import type { Bit, ChipInfo, EdgeEvent, EdgeListener, LineHandle, LineSettings } from './backend.js';
 import { BIASES, DIRECTIONS, DRIVES, EDGES } from './backend.js';
 import { type EdgeWatcher, findNewEventFd, gpioEventFds } from './edge-reader.js';
+import { fromKernelText } from './line-name.js';
 
 const log = createDebug('gpio-aggfs:gpio:libgpiod');
 
@@ -66,6 +67,18 @@ export function libgpiodError(err: unknown, context: string): GpioAggError {
     return new GpioAggError('EOPNOTSUPP', `${context}: ${detail}`, { cause: err });
   }
   return fromSystemError(err, context);
+}
+
+/** EBUSY naming the chip, the line and who holds it (the kernel's consumer label). */
+function busyError(where: string, line: NativeLine): GpioAggError {
+  let holder = '';
+  try {
+    line.update();
+    holder = fromKernelText(line.consumer ?? '');
+  } catch {
+    // Who holds it is a detail; the line being busy is the answer.
+  }
+  return new GpioAggError('EBUSY', `${where} is in use by ${holder === '' ? 'another program' : `"${holder}"`}`);
 }
 
 function requestFlags(s: LineSettings): number {
@@ -138,7 +151,9 @@ export class LibgpiodLine implements LineHandle {
     try {
       native.line.lineRequest({ consumer, requestType: REQUEST.AS_IS, flags: 0 });
     } catch (err) {
-      throw libgpiodError(err, `requesting ${where}`);
+      const error = libgpiodError(err, `requesting ${where}`);
+      if (error.code === 'EBUSY') throw busyError(where, native.line);
+      throw error;
     }
     // libgpiod refreshes the line info after a request.
     const output = native.line.direction === LINE_DIRECTION_OUTPUT;

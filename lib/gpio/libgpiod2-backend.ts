@@ -79,11 +79,24 @@ export class Libgpiod2Backend implements Backend {
       throw new GpioAggError('EINVAL', `${chipName} has no line ${offset} (it has ${entry.info.lines})`);
     }
     if (entry.held.has(offset)) {
-      throw new GpioAggError('EBUSY', `${chipName} line ${offset} is already held by gpio-aggfs`);
+      throw new GpioAggError('EBUSY', `${chipName} line ${offset} is in use by "${consumer}"`);
     }
-    const handle = Libgpiod2Line.request(this.#lib.api, entry.ptr, entry.info, offset, consumer, this.#watcher, () => {
-      if (entry.held.get(offset) === handle) entry.held.delete(offset);
-    });
+    let handle: Libgpiod2Line;
+    try {
+      handle = Libgpiod2Line.request(this.#lib.api, entry.ptr, entry.info, offset, consumer, this.#watcher, () => {
+        if (entry.held.get(offset) === handle) entry.held.delete(offset);
+      });
+    } catch (err) {
+      if (!(err instanceof GpioAggError) || err.code !== 'EBUSY') throw err;
+      // Name who holds it: the kernel's consumer label of the line.
+      let holder = '';
+      try {
+        holder = this.lineInfo(chipName)[offset]?.consumer ?? '';
+      } catch {
+        // Who holds it is a detail; the line being busy is the answer.
+      }
+      throw new GpioAggError('EBUSY', `${chipName} line ${offset} is in use by ${holder === '' ? 'another program' : `"${holder}"`}`, { cause: err });
+    }
     entry.held.set(offset, handle);
     return handle;
   }

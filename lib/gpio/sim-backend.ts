@@ -55,6 +55,8 @@ export class SimBackend implements Backend {
       line.request(consumer, (event) => handle.deliver(event));
     } catch (err) {
       debug('request %s %d by "%s" refused: %s', chipName, offset, consumer, err instanceof Error ? err.message : err);
+      // Name the chip too: "gpiochip0 line 3 is in use by "gpio-aggfs"".
+      if (err instanceof GpioAggError && err.code === 'EBUSY') throw new GpioAggError('EBUSY', `${chipName} ${err.message}`);
       throw err;
     }
     this.handles.add(handle);

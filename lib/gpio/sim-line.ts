@@ -21,6 +21,7 @@
  *   an output, so gpio_sim_apply_pull() does not touch its value.
  */
 import { GpioAggError } from '../errors.js';
+import { kernelName } from './line-name.js';
 import {
   BIASES, DIRECTIONS, DRIVES, EDGES,
   type Bias, type Bit, type Drive, type Edge, type EdgeEvent, type LineInfo, type LineSettings,
@@ -37,8 +38,6 @@ function pullLevel(pull: Pull): Bit {
 /** Receives the edge events a line raises for its current request. */
 export type EdgeSink = (event: EdgeEvent) => void;
 
-/** The uAPI v1 consumer label is a 32-byte, NUL-terminated field. */
-const CONSUMER_LABEL_MAX_BYTES = 31;
 
 interface RequestFlags {
   readonly activeLow: boolean;
@@ -119,11 +118,11 @@ export class SimLine {
   /** A request "as is" (uAPI v1 linehandle with no flags): nothing about the line changes. */
   request(consumer: string, sink: EdgeSink): void {
     if (this.holder !== null) {
-      throw new GpioAggError('EBUSY', `line ${this.offset} is already requested by "${this.holder.consumer}"`);
+      throw new GpioAggError('EBUSY', `line ${this.offset} is in use by "${this.holder.consumer}"`);
     }
     // gpiod_request_commit(): an empty label becomes "?", and the direction
     // is re-read from the driver (gpiod_get_direction()).
-    const label = truncateToBytes(consumer, CONSUMER_LABEL_MAX_BYTES);
+    const label = kernelName(consumer);
     this.holder = { consumer: label === '' ? '?' : label, sink };
     this.isOut = this.driverOutput;
   }
@@ -308,16 +307,4 @@ export class SimLine {
   private toLogical(raw: Bit): Bit {
     return this.toRaw(raw);
   }
-}
-
-/** Cut a string to at most `maxBytes` of UTF-8 without splitting a character. */
-function truncateToBytes(text: string, maxBytes: number): string {
-  let bytes = 0;
-  let result = '';
-  for (const char of text) {
-    bytes += Buffer.byteLength(char, 'utf8');
-    if (bytes > maxBytes) break;
-    result += char;
-  }
-  return result;
 }

@@ -368,6 +368,20 @@ t.test('truncation (echo >, truncate, : >) never loses an attribute', async (t) 
   }
 });
 
+t.test('fallocate on an attribute is EOPNOTSUPP and changes nothing', async (t) => {
+  const line = 7;
+  const before = await snapshot(line);
+  for (const file of WRITABLE) {
+    const result = await run(['fallocate', '-o', '0', '-l', '4096', attr(line, file)]);
+    t.equal(result.errno, 'EOPNOTSUPP', `fallocate ${file}: ${result.stderr.trim()}`);
+  }
+  for (const file of ['name', 'source', 'events']) {
+    const result = await run(['fallocate', '-o', '0', '-l', '4096', attr(line, file)]);
+    t.equal(result.errno, 'EACCES', `fallocate ${file} (read-only, refused at open): ${result.stderr.trim()}`);
+  }
+  t.same(await snapshot(line), before, 'nothing changed');
+});
+
 t.test('a rejected write leaves every attribute of the line unchanged', async (t) => {
   const line = 0;
   const states: [Writable, string][][] = [

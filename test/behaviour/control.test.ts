@@ -316,6 +316,7 @@ t.test('EBUSY: a line already in another aggregator', async (t) => {
     const result = await newDevice(spec);
     t.equal(result.errno, 'EBUSY', `${spec} → EBUSY (${result.stderr.trim()})`);
     t.match(await read('agg', 'last_error'), /^new_device: .+ \(EBUSY\)\n$/);
+    t.match(await read('agg', 'last_error'), /\bgpiochip[01] line (3|9) is in use by "gpio-aggfs"/, 'names the chip, the line and its holder');
     t.same(await rootEntries(), before, `no directory after ${spec}`);
   }
   t.equal(await read('agg', 'devices'), 'gpio-agg.0 gpiochip0 3 gpiochip1 9\n');
