@@ -1,0 +1,163 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import t from 'tap';
+import { startDaemon, stopOrKill } from '../helpers/daemon.js';
+import { errnoFromMessage } from '../helpers/errno.js';
+import { q, run, sh } from '../helpers/run.js';
+import { testUsers } from '../helpers/users.js';
+
+/*
+ * A live mount attacked by a user given nothing (bob: not the owner of
+ * anything, not in any group the mount names): every file and directory he
+ * can reach, every change he can try, and the resource he can make the
+ * daemon hold (open `events` files).
+ */
+
+t.setTimeout(600000);
+
+const { bob } = await testUsers();
+const daemon = await startDaemon();
+t.teardown(() => stopOrKill(daemon));
+const mnt = daemon.mountpoint;
+await writeFile(daemon.path('agg', 'new_device'), 'gpiochip0 4-5\n');
+await writeFile(daemon.path('gpio-agg.0', 'line0', 'edge'), 'both');
+
+/** What root sees of the whole tree: names, modes, owners and every attribute's text. */
+async function snapshot(): Promise<string> {
+  const listing = await sh(`cd ${q(mnt)} && ls -lRan --time-style=+ . | grep -v '^total'`);
+  const values = await sh(`cd ${q(mnt)} && find . -type f ! -name events ! -path './agg/*_device' -print0 | sort -z | xargs -0 grep -H '' 2>&1`);
+  return `${listing.stdout}\n${values.stdout}`;
+}
+
+/** One attempt by bob: operation, path, the errno it failed with ('' when it worked). */
+interface Attempt {
+  readonly op: string;
+  readonly path: string;
+  readonly errno: string;
+}
+
+/**
+ * Bob's walk: every path `find` reaches as bob, and on each every change a
+ * user might try. Printed as "op<TAB>path<TAB>rc<TAB>message" lines.
+ */
+const WALK = `
+cd "$1" || exit 9
+try() { op=$1; path=$2; shift 2; out=$("$@" 2>&1 >/dev/null); printf '%s\\t%s\\t%s\\t%s\\n' "$op" "$path" "$?" "$(printf %s "$out" | tr '\\n\\t' '  ')"; }
+find . -mindepth 1 2>/dev/null | sort | while read -r p; do
+  if [ -L "$p" ]; then
+    # A link itself: its target is another entry of the walk.
+    try chown "$p" chown -h "${bob.uid}" "$p"
+  else
+    try read "$p" dd if="$p" of=/dev/null bs=64 count=1 iflag=nonblock status=none
+    try write "$p" sh -c 'printf 1 >> "$1"' sh "$p"
+    try truncate "$p" truncate -s 0 "$p"
+    try chmod "$p" chmod 0777 "$p"
+    try chown "$p" chown "${bob.uid}" "$p"
+  fi
+  try symlink "$p" ln -s /etc/shadow "$p.link"
+  try rename "$p" mv "$p" "$p.moved"
+  try mkdir "$p" mkdir "$p.dir"
+  if [ -d "$p" ] && [ ! -L "$p" ]; then try unlink "$p" rmdir "$p"; else try unlink "$p" rm -f "$p"; fi
+done
+`;
+
+t.test('every path a user given nothing reaches: each change refused with its errno, nothing changed', async (t) => {
+  const before = await snapshot();
+  const result = await run(['bash', '-c', WALK, 'walk', mnt], { as: bob, timeoutMs: 300000 });
+  t.equal(result.code, 0, result.stderr);
+  const attempts: Attempt[] = result.stdout.split('\n').filter((l) => l !== '').map((line) => {
+    const [op = '', path = '', rc = '', message = ''] = line.split('\t');
+    return { op, path, errno: rc === '0' ? '' : errnoFromMessage(message) ?? `unknown: ${message}` };
+  });
+  const paths = new Set(attempts.map((a) => a.path));
+  t.ok(paths.has('./gpio-agg.0/line0/value') && paths.has('./agg/new_device') && paths.has('./gpio-agg.0/line0/events'),
+    `the walk reached the aggregator and the control files (${paths.size} paths)`);
+  t.notOk([...paths].some((p) => p.startsWith('./.sim/')), '.sim (0700) cannot be entered');
+
+  const modes = new Map<string, number>();
+  const stats = await sh(`cd ${q(mnt)} && find . -mindepth 1 -printf '%p %m\\n'`);
+  for (const line of stats.stdout.split('\n').filter(Boolean)) {
+    const at = line.lastIndexOf(' ');
+    modes.set(line.slice(0, at), Number.parseInt(line.slice(at + 1), 8));
+  }
+  const dirs = new Set((await sh(`cd ${q(mnt)} && find . -mindepth 1 -type d`)).stdout.split('\n').filter(Boolean));
+  const unexpected: string[] = [];
+  for (const { op, path, errno } of attempts) {
+    const mode = modes.get(path) ?? 0;
+    const isDir = dirs.has(path);
+    let expected: string;
+    if (op === 'read') {
+      if ((mode & 0o004) === 0) expected = 'EACCES';
+      else if (isDir) expected = 'EISDIR';
+      else if (path.endsWith('/events')) expected = 'EAGAIN';
+      // As in sysfs: runtime PM's autosuspend delay reads EIO while autosuspend is off.
+      else if (path.endsWith('/power/autosuspend_delay_ms')) expected = 'EIO';
+      else expected = '';
+    } else if (op === 'chmod' || op === 'chown') {
+      expected = 'EPERM';
+    } else if (op === 'write' || op === 'truncate') {
+      expected = isDir ? 'EISDIR' : 'EACCES';
+    } else {
+      // Creating, renaming or removing an entry needs write permission on its directory: none is bob's.
+      expected = 'EACCES';
+    }
+    if (errno !== expected) unexpected.push(`${op} ${path}: ${errno || 'succeeded'} (expected ${expected || 'success'})`);
+  }
+  t.same(unexpected, [], `${attempts.length} attempts, each answered as expected`);
+  t.equal(await snapshot(), before, 'nothing changed: names, modes, owners and values');
+});
+
+t.test('paths root writes: none of them a user can plant or redirect in the mount', async (t) => {
+  // Root (the daemon) writes only inside the mount through the user's own requests; the
+  // state-file attacks are test/security/state-file.test.ts. Here: a planted link name is refused.
+  const planted = await run(['ln', '-s', '/etc/shadow', daemon.path('agg', 'last_error.tmp')], { as: bob });
+  t.equal(planted.errno, 'EACCES', 'bob cannot add names to agg/');
+  const rootTry = await run(['ln', '-s', '/etc/shadow', daemon.path('agg', 'x')]);
+  t.equal(rootTry.errno, 'EPERM', 'nor can root: entries are fixed');
+});
+
+/** Daemon RSS in kB. */
+async function rssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+}
+
+const READERS = 1000;
+const EDGES = 2000;
+
+t.test(`${READERS} idle non-blocking events readers of a user given nothing, ${EDGES} edges: daemon memory stays bounded`, async (t) => {
+  const pid = daemon.process.pid as number;
+  const events = daemon.path('gpio-agg.0', 'line0', 'events');
+  // Opens READERS fds O_NONBLOCK and never reads; exits when stdin closes.
+  const holder = `
+    const fs = require('node:fs');
+    const fds = [];
+    for (let i = 0; i < ${READERS}; i++) fds.push(fs.openSync(process.argv[1], fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    process.stdout.write('open ' + fds.length + '\\n');
+    process.stdin.on('data', () => {}); process.stdin.on('end', () => process.exit(0));
+  `;
+  const before = await rssKb(pid);
+  const { spawn } = await import('node:child_process');
+  const child = spawn('setpriv', ['--reuid', String(bob.uid), '--regid', String(bob.gid), '--clear-groups', '--',
+    process.execPath, '-e', holder, events], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.teardown(() => { child.kill('SIGKILL'); });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const opened = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); if (out.includes('\n')) resolve(out.trim()); });
+    child.on('exit', () => resolve(`exited: ${stderr}`));
+  });
+  t.equal(opened, `open ${READERS}`, 'bob holds the readers open');
+  const open = await rssKb(pid);
+  for (let i = 0; i < EDGES; i += 1) await daemon.lines.pull('gpiochip0', 4, i % 2 === 0 ? 'pull-up' : 'pull-down');
+  // Every edge has been handled once a reader of ours sees the last of them.
+  const after = await rssKb(pid);
+  const growthMb = (after - before) / 1024;
+  t.comment(`daemon RSS: ${Math.round(before / 1024)} MB before, ${Math.round(open / 1024)} MB with ${READERS} readers open,`
+    + ` ${Math.round(after / 1024)} MB after ${EDGES} edges: +${growthMb.toFixed(1)} MB`);
+  // A functional bound, far above what a shared history needs and far below readers × edges copies.
+  t.ok(growthMb < 200, `RSS growth ${growthMb.toFixed(1)} MB < 200 MB`);
+  child.stdin.end();
+  await new Promise((resolve) => child.on('exit', resolve));
+  t.equal((await readFile(daemon.path('agg', 'devices'), 'utf8')), 'gpio-agg.0 gpiochip0 4-5\n', 'the daemon serves on');
+});
