@@ -7,7 +7,10 @@ import { BACKEND, BIN, BOARD, newMountpoint, startDaemon, stopOrKill, type Daemo
 import { q, run, sh, withoutRunnerHooks } from '../helpers/run.js';
 
 // Every process start is slow under the VM's software emulation.
-t.setTimeout(BACKEND === 'libgpiod' ? 900_000 : 120_000);
+/** test/lifecycle/shutdown-loop.sh runs the shutdown test this many times (SHUTDOWN_REPEAT=N). */
+const SHUTDOWN_REPEAT = Number(process.env.SHUTDOWN_REPEAT ?? '1');
+// Each repetition of the shutdown test gets the file more time (a daemon start and stop each).
+t.setTimeout((BACKEND === 'libgpiod' ? 900_000 : 120_000) + (SHUTDOWN_REPEAT - 1) * 30_000);
 const SLOW = BACKEND === 'libgpiod' ? 10 : 1;
 
 const SPEC = 'gpiochip0 0-2 gpiochip1 3';
@@ -160,11 +163,7 @@ async function readerState(pid: number): Promise<string> {
   return `read ${await readlink(`/proc/${pid}/fd/${fd}`).catch(() => `fd ${fd}`)}`;
 }
 
-/**
- * Run again and again by test/lifecycle/shutdown-loop.sh (SHUTDOWN_REPEAT=N):
- * the shutdown race it once lost showed up only now and then.
- */
-const SHUTDOWN_REPEAT = Number(process.env.SHUTDOWN_REPEAT ?? '1');
+// Run again and again by test/lifecycle/shutdown-loop.sh: the shutdown race it once lost showed up only now and then.
 
 for (let round = 1; round <= SHUTDOWN_REPEAT; round += 1) {
   const suffix = SHUTDOWN_REPEAT > 1 ? ` (${round} of ${SHUTDOWN_REPEAT})` : '';
