@@ -8,15 +8,14 @@ const MAX_WRITE = 4096;
 /** What `stat` shows for an attribute, as sysfs does; readers must not trust it, and with direct_io they need not. */
 const ATTRIBUTE_SIZE = 4096;
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Written bytes as text: names and specs are UTF-8; bytes that are not are refused, not guessed at. */
+/**
+ * Written bytes as text: UTF-8. Bytes that are not UTF-8 become U+FFFD rather
+ * than being refused here, so each store answers as its sysfs counterpart
+ * would (an input's value is EPERM whatever is written; junk is EINVAL;
+ * a name no line has is ENOENT).
+ */
 function decodeText(data: Buffer): string {
-  try {
-    return UTF8.decode(data);
-  } catch {
-    throw new GpioAggError('EINVAL', 'the text written is not valid UTF-8');
-  }
+  return data.toString('utf8');
 }
 
 export interface AttributeAccess {

@@ -53,8 +53,8 @@ t.test('a name longer than the kernel field is served cut as the kernel cuts it,
   t.throws(() => write(ops, '/agg/new_device', Buffer.from(LONG)), { code: 'ENOENT' }, 'the uncut name is not the line\'s name, as with the kernel');
 });
 
-t.test('bytes that are not UTF-8 are refused with EINVAL', async (t) => {
+t.test('a name in Latin-1 bytes is no line\'s name (ENOENT), not a guess at one', async (t) => {
   const { ops } = setup();
-  t.throws(() => write(ops, '/agg/new_device', Buffer.from([0x4c, 0x45, 0x44, 0x92, 0x0a])), { code: 'EINVAL' });
+  t.throws(() => write(ops, '/agg/new_device', Buffer.from([0x4c, 0x45, 0x44, 0x92, 0x0a])), { code: 'ENOENT' });
   t.same(ops.readdir('/').filter((name) => name.startsWith('gpio-agg.')), [], 'nothing created');
 });
