@@ -22,6 +22,8 @@ export const BACKEND: 'sim' | 'libgpiod' = process.env.GPIO_AGGFS_VM === '1' ? '
 // A safety net, not a speed check: on a loaded machine Node alone can take many
 // seconds to start, and under the VM's emulation a start can take minutes.
 const READY_TIMEOUT_MS = BACKEND === 'libgpiod' ? 300000 : 60000;
+/** What the mount command prints once it serves (lib/cli/mount-command.ts). */
+const READY_LINE = 'gpio-aggfs: serving ';
 
 /**
  * Drives a simulated line's pull and reads its physical level: through the
@@ -101,7 +103,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<Daemon> 
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`gpio-aggfs exited before it was ready:\n${output}`);
     }
-    if (await stat(join(mountpoint, 'agg', 'new_device')).then(() => true, () => false)) break;
+    // Ready once it has said so (the line naming the GPIO library) and the mount answers:
+    // the mount can answer before that line has reached us.
+    if (output.includes(READY_LINE) && await stat(join(mountpoint, 'agg', 'new_device')).then(() => true, () => false)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`gpio-aggfs not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
