@@ -22,19 +22,30 @@ export function droppedBetween(previous: number, seqno: number): number {
   return seqno > previous + 1 ? seqno - previous - 1 : 0;
 }
 
+/**
+ * The last line sequence number seen on a request. It lives as long as the
+ * request, not as a reader: the kernel keeps numbering across in-place edge
+ * changes (edge none, then both again, continues where it was), and a new
+ * reader starting from 0 would count every earlier event as dropped.
+ */
+export interface LineSequence {
+  last: number;
+}
+
 export class Libgpiod2EventReader {
   readonly #api: Libgpiod2Api;
   readonly #request: GpiodLineRequest;
   readonly #buffer: GpiodEdgeEventBuffer;
-  #lastSeqno = 0;
+  readonly #sequence: LineSequence;
   #freed = false;
 
-  constructor(api: Libgpiod2Api, request: GpiodLineRequest) {
+  constructor(api: Libgpiod2Api, request: GpiodLineRequest, sequence: LineSequence) {
     const buffer = api.gpiod_edge_event_buffer_new(EVENTS_PER_READ);
     if (buffer === null) throw libgpiod2Error('gpiod_edge_event_buffer_new');
     this.#api = api;
     this.#request = request;
     this.#buffer = buffer;
+    this.#sequence = sequence;
   }
 
   /** Read what is queued (the caller knows the descriptor is readable). */
@@ -49,8 +60,8 @@ export class Libgpiod2EventReader {
       const type = api.gpiod_edge_event_get_event_type(event);
       const timestampNs = BigInt(api.gpiod_edge_event_get_timestamp_ns(event));
       const seqno = api.gpiod_edge_event_get_line_seqno(event);
-      const dropped = droppedBetween(this.#lastSeqno, seqno);
-      this.#lastSeqno = seqno;
+      const dropped = droppedBetween(this.#sequence.last, seqno);
+      this.#sequence.last = seqno;
       if (dropped > 0) log('the kernel dropped %d events before seqno %d', dropped, seqno);
       if (type === GPIOD_EDGE_EVENT_RISING_EDGE) events.push({ timestampNs, type: 'rising', dropped });
       else if (type === GPIOD_EDGE_EVENT_FALLING_EDGE) events.push({ timestampNs, type: 'falling', dropped });

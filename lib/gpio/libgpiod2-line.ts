@@ -11,7 +11,7 @@ import type { Bit, ChipInfo, EdgeEvent, EdgeListener, LineHandle, LineSettings }
 import { BIASES, DIRECTIONS, DRIVES, EDGES } from './backend.js';
 import type { EdgeWatcher } from './edge-reader.js';
 import { type GpiodChip, type GpiodLineRequest, type Libgpiod2Api, libgpiod2Error } from './libgpiod2-ffi.js';
-import { Libgpiod2EventReader } from './libgpiod2-event-reader.js';
+import { Libgpiod2EventReader, type LineSequence } from './libgpiod2-event-reader.js';
 import { biasOf, driveOf, isOutputCode, lineConfig, requestConfig } from './libgpiod2-settings.js';
 
 const log = createDebug('gpio-aggfs:gpio:libgpiod2');
@@ -54,6 +54,8 @@ export class Libgpiod2Line implements LineHandle {
   readonly #listeners = new Set<EdgeListener>();
   #settings: Required<LineSettings>;
   #events: { reader: Libgpiod2EventReader; stop: () => void } | null = null;
+  /** The request's line sequence numbers, across every reader it has (see LineSequence). */
+  readonly #sequence: LineSequence = { last: 0 };
   /** Why the line is no longer held, or null while it is. */
   #gone: GpioAggError | null = null;
 
@@ -209,7 +211,7 @@ export class Libgpiod2Line implements LineHandle {
   #watch(): void {
     if (this.#events) return;
     const fd = this.#api.gpiod_line_request_get_fd(this.#request);
-    const reader = new Libgpiod2EventReader(this.#api, this.#request);
+    const reader = new Libgpiod2EventReader(this.#api, this.#request, this.#sequence);
     try {
       const stop = this.#watcher.watch(fd, (events) => this.#deliver(events), (err) => {
         log('%s: edge events stopped: %s', this.#where(), err.message);
