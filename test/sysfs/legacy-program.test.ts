@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { createAggregator } from '../helpers/aggregators.js';
@@ -14,8 +16,10 @@ import { testUsers } from '../helpers/users.js';
  * /sys/class/gpio paths, export, direction, edge, select() on exceptfds)
  * run unchanged as a non-root user in a private mount namespace where a
  * view is bind-mounted over /sys/class/gpio, the line handed to the user by
- * chown as the README's recipes do. Edges come from the simulated pulls of
- * gpiochip1 "sim-b" (fixtures/vm-board.json).
+ * chown as the README's recipes do; and in a "container" (a namespace
+ * whose /sys/class is a slave of a shared host directory) across a daemon
+ * restart, as the README's container recipe has it. Edges come from the
+ * simulated pulls of gpiochip1 "sim-b" (fixtures/vm-board.json).
  */
 
 t.setTimeout(180_000);
@@ -63,17 +67,23 @@ async function legacyProgramTests(): Promise<void> {
   const pull = (offset: number, up: boolean): Promise<void> => daemon.lines.pull(CHIP, offset, up ? 'pull-up' : 'pull-down');
   for (const offset of [5, 6, 7, 8]) await pull(offset, false);
 
+  /** The program as `as`; `enter` puts it into its mount namespace. */
+  const program = (enter: readonly string[], gpio: number, wakes: number, timeoutMs: number, as: Identity): LineClient => {
+    const groups = as.groups === undefined || as.groups.length === 0 ? '--clear-groups' : `--groups=${as.groups.join(',')}`;
+    const argv = ['setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`, groups, '--', binary, String(gpio), String(wakes), String(timeoutMs)];
+    return startLineClient([...enter, ...argv], `legacy-gpio-wait ${gpio}`);
+  };
+
   /** The program as `as`, in a new mount namespace with `view` at /sys/class/gpio. */
   const legacy = (view: string, gpio: number, wakes: number, timeoutMs: number, as: Identity): LineClient => {
-    const groups = as.groups === undefined || as.groups.length === 0 ? '--clear-groups' : `--groups=${as.groups.join(',')}`;
     const setup = [
       'set -e',
       // A kernel without CONFIG_GPIO_SYSFS has no /sys/class/gpio to bind over: give it one, in this namespace only.
       '[ -d /sys/class/gpio ] || { mount -t tmpfs -o mode=0755 gpio-aggfs-test /sys/class; mkdir /sys/class/gpio; }',
       `mount --bind ${q(view)} /sys/class/gpio`,
-      `exec setpriv --reuid=${as.uid} --regid=${as.gid} ${groups} -- ${q(binary)} ${gpio} ${wakes} ${timeoutMs}`,
+      'exec "$@"',
     ].join('\n');
-    return startLineClient(['unshare', '-m', '--propagation', 'private', 'bash', '-c', setup], `legacy-gpio-wait ${gpio}`);
+    return program(['unshare', '-m', '--propagation', 'private', 'bash', '-c', setup, 'legacy-namespace'], gpio, wakes, timeoutMs, as);
   };
 
   /**
@@ -134,17 +144,7 @@ async function legacyProgramTests(): Promise<void> {
   t.test('global view: the README\'s hand-over of one GPIO to a user', async (t) => {
     const view = daemon.path('sysfs-gpio');
     const given = base + 5;
-    // README "Permissions persist, exports do not".
-    const handOver = [
-      `echo ${given} > ${q(join(view, 'export'))}`,
-      `chown -R ${alice.uid} ${q(join(view, `gpio${given}`))}`,
-      `chown ${alice.uid} ${q(join(view, 'export'))} ${q(join(view, 'unexport'))}`,
-      `echo ${given} > ${q(join(view, 'unexport'))}`,
-    ];
-    for (const command of handOver) {
-      const done = await run(['bash', '-c', command]);
-      t.equal(done.code, 0, `${command}: ${done.stderr}`);
-    }
+    await handOver(t, view, given, alice);
 
     if (CAN.poll) {
       await t.test(`select() on exceptfds sees every edge of gpio${given}`, (t) => edges(t, view, given, 5));
@@ -179,11 +179,80 @@ async function legacyProgramTests(): Promise<void> {
     t.equal(await readFile(daemon.path(name, 'line0', 'direction'), 'utf8'), 'in\n', 'the program\'s direction reached line0');
   });
 
+  t.test('README container recipe: /sys/class by slave propagation keeps working across a daemon restart', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'gpio-aggfs-legacy-restart-'));
+    const state = join(dir, 'state.json');
+    // The shared export directory, the container's /sys/class; the view is bound at its gpio/.
+    const classDir = join(dir, 'class');
+    const slot = join(classDir, 'gpio');
+    await mkdir(slot, { recursive: true });
+    await chmod(dir, 0o755);
+    let instance = await startDaemon({ args: ['--state', state] });
+    const gpio = await chipBase(instance, 'sim-b') + 9;
+    await instance.lines.pull(CHIP, 9, 'pull-down');
+    await handOver(t, instance.path('sysfs-gpio'), gpio, alice);
+    const host = async (script: string): Promise<void> => {
+      const done = await run(['bash', '-c', script]);
+      if (done.code !== 0) throw new Error(`${script}: ${done.stderr}`);
+    };
+    await host(`mount --bind ${q(classDir)} ${q(classDir)} && mount --make-shared ${q(classDir)}`);
+    await host(`mount --bind ${q(instance.path('sysfs-gpio'))} ${q(slot)}`);
+    // What `docker run -v <dir>/class:/sys/class:rslave` sets up.
+    const container = spawn('unshare', ['-m', '--propagation', 'slave', 'bash', '-c', [
+      `mount --rbind ${q(classDir)} /sys/class`, 'echo ready', 'exec sleep 600',
+    ].join(' && ')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.teardown(async () => {
+      container.kill('SIGKILL');
+      await run(['umount', '-l', slot]);
+      await run(['umount', '-l', classDir]);
+      await stopOrKill(instance);
+      await rm(dir, { recursive: true, force: true });
+    });
+    await new Promise<void>((ready, fail) => {
+      container.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) ready(); });
+      container.on('exit', (code) => fail(new Error(`the container exited (${code})`)));
+    });
+    const inside = ['nsenter', '-t', String(container.pid), '-m', '--'];
+
+    const before = program(inside, gpio, 1, QUIET_MS, alice);
+    t.equal(await before.exited, EXIT_TIMEOUT, before.stderr());
+    t.same(before.lines, ['exported', 'initial 0', 'waiting', 'timeout', 'unexported'], 'the program works in the container');
+
+    t.equal(await instance.stop(), 0);
+    instance = await startDaemon({ args: ['--state', state], mountpoint: instance.mountpoint });
+    const stale = program(inside, gpio, 1, QUIET_MS, alice);
+    t.equal(await stale.exited, EXIT_ERROR);
+    t.same(stale.lines, ['error export ENOTCONN'], 'the old bind holds the stopped instance');
+
+    await host(`umount -l ${q(slot)} && mount --bind ${q(instance.path('sysfs-gpio'))} ${q(slot)}`);
+    const after = program(inside, gpio, 1, LONG_MS, alice);
+    await after.line('waiting');
+    t.same(after.lines, ['exported', 'initial 0', 'waiting'], 'the host\'s new bind reached the running container; alice\'s permissions came back from the state file');
+    await instance.lines.pull(CHIP, 9, 'pull-up');
+    t.equal(await after.exited, CAN.poll ? 0 : EXIT_TIMEOUT, after.stderr());
+    if (CAN.poll) t.same(after.lines.slice(3), ['wake 1', 'unexported'], 'and sees the edge');
+    await instance.lines.pull(CHIP, 9, 'pull-down');
+  });
+
   t.test('the namespaces kept their mounts to themselves', async (t) => {
     t.equal(existsSync('/sys/class/gpio'), hostHasGpioClass, 'the host\'s /sys/class is as it was');
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     t.notOk(mounts.split('\n').some((line) => line.split(' ')[4] === '/sys/class/gpio'), 'no bind mount over /sys/class/gpio on the host');
   });
+}
+
+/** README "Permissions persist, exports do not": root hands GPIO `gpio` of the global view `view` to `user`. */
+async function handOver(t: Test, view: string, gpio: number, user: Identity): Promise<void> {
+  const commands = [
+    `echo ${gpio} > ${q(join(view, 'export'))}`,
+    `chown -R ${user.uid} ${q(join(view, `gpio${gpio}`))}`,
+    `chown ${user.uid} ${q(join(view, 'export'))} ${q(join(view, 'unexport'))}`,
+    `echo ${gpio} > ${q(join(view, 'unexport'))}`,
+  ];
+  for (const command of commands) {
+    const done = await run(['bash', '-c', command]);
+    t.equal(done.code, 0, `${command}: ${done.stderr}`);
+  }
 }
 
 /** The first GPIO number of the chip labelled `label`, from the global view. */
