@@ -16,11 +16,13 @@ export interface TransportCapabilities {
   readonly interruptPerRequest: boolean;
   /** A non-root user mounts through fusermount3. */
   readonly nonRootMount: boolean;
+  /** A read waiting for an event holds no thread (fuse-native's libfuse holds one per request). */
+  readonly threadlessWaits: boolean;
 }
 
 export const CAPABILITIES: Readonly<Record<TransportName, TransportCapabilities>> = {
-  direct: { poll: true, caller: true, invalidation: true, interruptPerRequest: true, nonRootMount: true },
-  'fuse-native': { poll: false, caller: false, invalidation: false, interruptPerRequest: false, nonRootMount: false },
+  direct: { poll: true, caller: true, invalidation: true, interruptPerRequest: true, nonRootMount: true, threadlessWaits: true },
+  'fuse-native': { poll: false, caller: false, invalidation: false, interruptPerRequest: false, nonRootMount: false, threadlessWaits: false },
 };
 
 /** The transport the daemons of this test run use: GPIO_AGGFS_TRANSPORT, else the default (direct). */

@@ -1,8 +1,11 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { errnoFromMessage } from '../helpers/errno.js';
 import { q, run, sh } from '../helpers/run.js';
+import { CAN } from '../helpers/transports.js';
 import { testUsers } from '../helpers/users.js';
 
 /*
@@ -160,4 +163,58 @@ t.test(`${READERS} idle non-blocking events readers of a user given nothing, ${E
   child.stdin.end();
   await new Promise((resolve) => child.on('exit', resolve));
   t.equal((await readFile(daemon.path('agg', 'devices'), 'utf8')), 'gpio-agg.0 gpiochip0 4-5\n', 'the daemon serves on');
+});
+
+/** The daemon's thread count. */
+async function threads(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+}
+
+const BLOCKED = 1000;
+
+t.test(`${BLOCKED} blocked events reads of a user given nothing: memory bounded, others served${CAN.threadlessWaits ? ', no thread held for any' : ''}`, async (t) => {
+  const pid = daemon.process.pid as number;
+  const events = daemon.path('gpio-agg.0', 'line0', 'events');
+  const out = await mkdtemp(join(tmpdir(), 'gpio-aggfs-blocked-'));
+  t.teardown(() => rm(out, { recursive: true, force: true }));
+  await chown(out, bob.uid, bob.gid);
+  const [threadsBefore, rssBefore] = [await threads(pid), await rssKb(pid)];
+  // Bob: BLOCKED cats of one events file, each blocked in read until killed.
+  const { spawn } = await import('node:child_process');
+  const holder = spawn('setpriv', ['--reuid', String(bob.uid), '--regid', String(bob.gid), '--clear-groups', '--',
+    'bash', '-c', `for i in $(seq 1 ${BLOCKED}); do cat ${q(events)} > ${q(out)}/$i & done; wait`],
+  { stdio: 'ignore', detached: true });
+  const killAll = (): void => { try { process.kill(-(holder.pid as number), 'SIGKILL'); } catch { /* gone */ } };
+  t.teardown(killAll);
+  // Every cat has been served an event once each output file has a line: all BLOCKED reads were
+  // waiting in the daemon at once. Edges until then (a cat opened after an edge waits for the next).
+  const served = async (): Promise<number> => {
+    let count = 0;
+    for (let i = 1; i <= BLOCKED; i += 1) if (await readFile(join(out, String(i)), 'utf8').then((text) => text !== '', () => false)) count += 1;
+    return count;
+  };
+  let edges = 0;
+  const deadline = Date.now() + 240000;
+  while (await served() < BLOCKED && Date.now() < deadline) {
+    await daemon.lines.pull('gpiochip0', 4, edges % 2 === 0 ? 'pull-up' : 'pull-down');
+    edges += 1;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  t.equal(await served(), BLOCKED, `every one of the ${BLOCKED} blocked readers was served an event (${edges} edges)`);
+  // They are all blocked again, waiting for the next edge.
+  const [threadsDuring, rssDuring] = [await threads(pid), await rssKb(pid)];
+  const started = process.hrtime.bigint();
+  t.equal(await readFile(daemon.path('gpio-agg.0', 'line1', 'value'), 'utf8'), '0\n', 'another client is served meanwhile');
+  const readMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const growthMb = (rssDuring - rssBefore) / 1024;
+  t.comment(`${BLOCKED} blocked reads: daemon threads ${threadsBefore} → ${threadsDuring}, RSS +${growthMb.toFixed(1)} MB,`
+    + ` another client's read ${readMs.toFixed(1)} ms`);
+  if (CAN.threadlessWaits) {
+    t.ok(threadsDuring - threadsBefore <= 8, `threads ${threadsBefore} → ${threadsDuring}: none per blocked read`);
+  }
+  t.ok(growthMb < 50, `RSS growth ${growthMb.toFixed(1)} MB < 50 MB`);
+  killAll();
+  await new Promise((resolve) => { if (holder.exitCode !== null || holder.signalCode !== null) resolve(undefined); else holder.on('exit', resolve); });
+  t.equal(await readFile(daemon.path('agg', 'devices'), 'utf8'), 'gpio-agg.0 gpiochip0 4-5\n', 'the daemon serves on once they are gone');
 });
