@@ -82,8 +82,9 @@ t.test(`kill -9 during rapid changes, ${ROUNDS} times: every acknowledged change
   const started = Date.now();
   for (let round = 0; round < ROUNDS; round += 1) {
     t.same(await servedPolicy(daemon), policy, `round ${round}: the start serves what the file holds`);
-    // Kill after a different number of acknowledged changes each round, spread over the burst.
-    const killAfter = 5 + ((round * 7919) % 100);
+    // Kill after a different number of acknowledged changes each round, spread over the whole burst
+    // (round 0 early, later rounds anywhere up to its end).
+    const killAfter = 5 + ((round * 613) % (PLANNED - 10));
     let inFlight: { result: Policy; done: Promise<boolean> } | undefined;
     for (let count = 0; count < PLANNED; count += 1) {
       const { apply, result } = change(next)(policy);
