@@ -201,7 +201,8 @@ export async function mountDirect(mountpoint: string, tree: Tree, operations: Fs
     });
   } catch (err) {
     const errno = err instanceof MountError ? err.errno : 0;
-    throw new GpioAggError(errno === 1 || errno === 13 ? 'EPERM' : 'EIO', `cannot mount ${mountpoint}: ${(err as Error).message}`, { cause: err });
+    const code = errno === 1 || errno === 13 ? 'EPERM' : errno === 2 ? 'ENOENT' : errno === 20 ? 'ENOTDIR' : errno === 40 ? 'ELOOP' : 'EIO';
+    throw new GpioAggError(code, `cannot mount ${mountpoint}: ${(err as Error).message}`, { cause: err });
   }
   const filesystem = new TreeFilesystem(tree, operations);
   const session = new Session(fd, filesystem, { entryTimeoutMs: CACHE_TIMEOUT_MS, attrTimeoutMs: CACHE_TIMEOUT_MS });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import createDebug from 'debug';
 import { GpioAggError } from '../errors.js';
@@ -33,8 +33,10 @@ export async function fuseUnmount(mountpoint: string): Promise<void> {
 /**
  * Make `mountpoint` ready for a new instance: create it if missing; clear a
  * gpio-aggfs mount left behind by a killed instance; refuse when a live
- * instance serves it. Asynchronous only: a synchronous call on a FUSE mount
- * of our own process would deadlock.
+ * instance serves it, and refuse a symlink: mounting follows it, so whoever
+ * can plant one at the name (in /tmp, say) could have root mount over any
+ * directory. Asynchronous only: a synchronous call on a FUSE mount of our
+ * own process would deadlock.
  */
 export async function prepareMountpoint(mountpoint: string): Promise<void> {
   for (const entry of await mountsAt(mountpoint)) {
@@ -50,7 +52,7 @@ export async function prepareMountpoint(mountpoint: string): Promise<void> {
     console.error(`gpio-aggfs: clearing a stale mount left at ${mountpoint}`);
     await fuseUnmount(mountpoint);
   }
-  const existing = await stat(mountpoint).catch((err: NodeJS.ErrnoException) => {
+  const existing = await lstat(mountpoint).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw new GpioAggError('EIO', `cannot use ${mountpoint}: ${err.message}`);
   });
@@ -60,7 +62,14 @@ export async function prepareMountpoint(mountpoint: string): Promise<void> {
         `cannot create the mountpoint ${mountpoint}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, mkdir .*$/, '')}`, { cause: err });
     });
   }
+  else if (existing.isSymbolicLink()) throw symlinkRefused(mountpoint);
   else if (!existing.isDirectory()) throw new GpioAggError('ENOTDIR', `${mountpoint} is not a directory`);
+}
+
+/** The refusal of a mountpoint that is a symbolic link. */
+export function symlinkRefused(mountpoint: string): GpioAggError {
+  return new GpioAggError('ELOOP', `refusing the mountpoint ${mountpoint}: it is a symbolic link, which gpio-aggfs never follows`
+    + ' (whoever can change it could have it mount over another directory); give the real path');
 }
 
 /** Ask the instance serving `mountpoint` to stop, or clear a stale mount. */

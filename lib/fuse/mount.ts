@@ -26,7 +26,10 @@ export class MountError extends Error {
   }
 }
 
+const ENOENT = 2;
 const EIO = 5;
+const ENOTDIR = 20;
+const ELOOP = 40;
 
 function genericOptions(options: MountOptions): string[] {
   return [
@@ -45,15 +48,35 @@ export async function mountFuse(options: MountOptions): Promise<number> {
   return process.getuid?.() === 0 ? mountAsRoot(options) : mountWithFusermount(options);
 }
 
+/**
+ * mount(2) follows a symlink at the target. The directory is opened first
+ * without following one (O_NOFOLLOW), and the mount made on that very
+ * directory through /proc/self/fd: a symlink put in its place meanwhile
+ * changes nothing.
+ */
 function mountAsRoot(options: MountOptions): number {
-  const fd = openSync('/dev/fuse', constants.O_RDWR | constants.O_NONBLOCK);
-  const data = [`fd=${fd}`, 'rootmode=40000', `user_id=${process.getuid?.() ?? 0}`, `group_id=${process.getgid?.() ?? 0}`, ...genericOptions(options)].join(',');
+  let directory: number;
   try {
-    mountSyscall(options.source, options.mountpoint, `fuse.${options.subtype}`, MS_NOSUID | MS_NODEV, data);
+    directory = openSync(options.mountpoint, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (err) {
-    closeFd(fd);
-    const errno = err instanceof LibcError ? err.errno : EIO;
-    throw new MountError(`mount(2) of ${options.mountpoint} failed (errno ${errno})`, errno);
+    const code = (err as NodeJS.ErrnoException).code;
+    const errno = code === 'ELOOP' ? ELOOP : code === 'ENOTDIR' ? ENOTDIR : code === 'ENOENT' ? ENOENT : EIO;
+    throw new MountError(code === 'ELOOP' ? `${options.mountpoint} is a symbolic link, which gpio-aggfs never follows`
+      : `cannot open ${options.mountpoint} (${code ?? 'EIO'})`, errno);
+  }
+  let fd: number;
+  try {
+    fd = openSync('/dev/fuse', constants.O_RDWR | constants.O_NONBLOCK);
+    const data = [`fd=${fd}`, 'rootmode=40000', `user_id=${process.getuid?.() ?? 0}`, `group_id=${process.getgid?.() ?? 0}`, ...genericOptions(options)].join(',');
+    try {
+      mountSyscall(options.source, `/proc/self/fd/${directory}`, `fuse.${options.subtype}`, MS_NOSUID | MS_NODEV, data);
+    } catch (err) {
+      closeFd(fd);
+      const errno = err instanceof LibcError ? err.errno : EIO;
+      throw new MountError(`mount(2) of ${options.mountpoint} failed (errno ${errno})`, errno);
+    }
+  } finally {
+    closeFd(directory);
   }
   log('mounted %s with mount(2), fd %d', options.mountpoint, fd);
   return fd;
