@@ -199,3 +199,14 @@ t.test('the lock: one holder at a time, named; never through a symlink; free aga
   await chown(`${foreign}.lock`, OTHER, OTHER);
   t.throws(() => lockState(foreign), { code: 'EACCES', message: new RegExp(`foreign\\.json\\.lock: refusing the lock file: it is owned by uid ${OTHER}`) });
 });
+
+t.test('a hard link to a file of root\'s at the lock name is refused before anything is written to it', async (t) => {
+  const dir = await tempDir(t);
+  const victim = join(dir, 'victim');
+  await writeFile(victim, 'precious\n', { mode: 0o600 });
+  const file = join(dir, 'state.json');
+  await link(victim, `${file}.lock`);
+  t.throws(() => lockState(file), { code: 'EACCES', message: /state\.json\.lock: refusing the lock file: it has 2 hard links; another name of it may be in a place others control/ });
+  t.equal(await readFile(victim, 'utf8'), 'precious\n', 'neither truncated nor given a pid');
+  t.same(await readdir(dir), ['state.json.lock', 'victim'], 'and no state file was made');
+});
