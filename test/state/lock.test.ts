@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import t from 'tap';
 import { BACKEND, BIN, BOARD, newMountpoint, startDaemon } from '../helpers/daemon.js';
 import { q, run, sh } from '../helpers/run.js';
@@ -49,4 +49,24 @@ t.test('a second daemon on the same state file refuses to start; the first is un
   t.teardown(() => fourth.stop());
   t.equal(await readFile(fourth.path('agg', 'devices'), 'utf8'), 'gpio-agg.0 gpiochip0 0-1\n',
     'after a stop, and after kill -9, the next start gets the lock');
+});
+
+t.test('the same state file by another path (a symlinked directory, ./ and ..) is the same lock: refused', async (t) => {
+  const first = await startDaemon({ args: ['--state', state] });
+  t.teardown(() => first.stop());
+  const before = { text: await readFile(state, 'utf8'), inode: (await stat(state)).ino };
+  const link = `${dir}-link`;
+  const made = await sh(`ln -s ${q(dir)} ${q(link)}`);
+  t.equal(made.code, 0, made.stderr);
+  t.teardown(() => rm(link, { force: true }));
+  for (const other of [join(link, 'state.json'), `${dir}/./state.json`, `${dir}/../${basename(dir)}/state.json`]) {
+    const mountpoint = await newMountpoint();
+    const second = await run([process.execPath, BIN, 'mount', mountpoint, ...backend, '--state', other], { timeoutMs: 60000 });
+    t.equal(second.code, 1, `${other}: refused`);
+    t.match(second.stderr, new RegExp(`^gpio-aggfs: the state file .* is in use by another gpio-aggfs \\(pid ${first.process.pid}\\).*\\(EBUSY\\)\n$`));
+    t.same(await mountsAt(mountpoint), [], 'nothing is mounted');
+  }
+  t.same({ text: await readFile(state, 'utf8'), inode: (await stat(state)).ino }, before, 'the state file is not touched');
+  t.equal(await readFile(first.path('agg', 'devices'), 'utf8'), 'gpio-agg.0 gpiochip0 0-1\n', 'the first still serves');
+  t.equal(await first.stop(), 0);
 });
