@@ -4,6 +4,7 @@ import epollModule from 'epoll';
 import type { Epoll as EpollInstance } from 'epoll';
 import type { AttributeChanges, Caller, FileHandle, Filesystem, NodeAttributes } from './filesystem.js';
 import { InodeBridge } from './inode-bridge.js';
+import { HandleQuota, MAX_HANDLES_PER_USER } from './handle-quota.js';
 import * as abi from './kernel-abi.js';
 import { encodeNotifyDelete, encodeNotifyInvalEntry, encodeNotifyInvalInode, encodeNotifyPoll } from './notification.js';
 import { Notifier } from './notifier.js';
@@ -21,6 +22,7 @@ const log = createDebug('gpio-aggfs:fuse:session');
 const ENOENT = 2;
 const EIO = 5;
 const EBADF = 9;
+const EMFILE = 24;
 const EAGAIN = 11;
 const ENOTTY = 25;
 const EINVAL = 22;
@@ -49,12 +51,15 @@ export interface SessionOptions {
 
 interface OpenFile {
   readonly handle: FileHandle;
+  /** Who opened it (counted in the HandleQuota). */
+  readonly uid: number;
   /** The kernel's poll handle, once a poll asked to be notified. */
   kh: number | undefined;
 }
 
 interface OpenDirectory<N> {
   readonly node: N;
+  readonly uid: number;
   entries: (readonly [string, N])[];
 }
 
@@ -90,6 +95,7 @@ export class Session<N extends object> {
   private readonly inFlight = new Map<number, AbortController>();
   private readonly files = new Map<number, OpenFile>();
   private readonly directories = new Map<number, OpenDirectory<N>>();
+  private readonly quota = new HandleQuota();
   private nextHandle = 1;
   private initialised = false;
   private closing = false;
@@ -237,6 +243,13 @@ export class Session<N extends object> {
     }
   }
 
+  /** Count an open of `uid`'s, or refuse it (EMFILE) when that user holds as many as a user may. */
+  private takeHandle(uid: number): void {
+    if (!this.quota.take(uid)) {
+      throw new Errno(EMFILE, `uid ${uid} holds ${MAX_HANDLES_PER_USER} open files and directories of this mount, as many as a user may`);
+    }
+  }
+
   private node(nodeid: number): N {
     const node = this.bridge.node(nodeid);
     if (node === undefined) throw new Errno(ENOENT, `unknown node id ${nodeid}`);
@@ -283,9 +296,17 @@ export class Session<N extends object> {
       }
       case 'READLINK': return Buffer.from(this.fs.readlink(this.node(header.nodeid), caller), 'utf8');
       case 'OPEN': {
-        const handle = this.fs.open(this.node(header.nodeid), request.flags, caller);
+        const node = this.node(header.nodeid);
+        this.takeHandle(header.uid);
+        let handle: FileHandle;
+        try {
+          handle = this.fs.open(node, request.flags, caller);
+        } catch (err) {
+          this.quota.give(header.uid);
+          throw err;
+        }
         const fh = this.handleNumber();
-        this.files.set(fh, { handle, kh: undefined });
+        this.files.set(fh, { handle, uid: header.uid, kh: undefined });
         return encodeOpenOut(fh, handle.directIo === true ? abi.FOPEN_DIRECT_IO : 0);
       }
       case 'READ': {
@@ -300,18 +321,32 @@ export class Session<N extends object> {
       case 'RELEASE': {
         const file = this.files.get(request.fh);
         this.files.delete(request.fh);
+        if (file !== undefined) this.quota.give(file.uid);
         file?.handle.release();
         return undefined;
       }
       case 'OPENDIR': {
         const node = this.node(header.nodeid);
+        this.takeHandle(header.uid);
+        let entries: (readonly [string, N])[];
+        try {
+          entries = [...this.fs.readdir(node, caller)];
+        } catch (err) {
+          this.quota.give(header.uid);
+          throw err;
+        }
         const fh = this.handleNumber();
-        this.directories.set(fh, { node, entries: [...this.fs.readdir(node, caller)] });
+        this.directories.set(fh, { node, uid: header.uid, entries });
         return encodeOpenOut(fh, 0);
       }
       case 'READDIR':
       case 'READDIRPLUS': return this.readdir(request.fh, request.offset, request.size, request.op === 'READDIRPLUS', caller);
-      case 'RELEASEDIR': this.directories.delete(request.fh); return undefined;
+      case 'RELEASEDIR': {
+        const directory = this.directories.get(request.fh);
+        this.directories.delete(request.fh);
+        if (directory !== undefined) this.quota.give(directory.uid);
+        return undefined;
+      }
       case 'STATFS': {
         const { bsize, namemax } = this.fs.statfs();
         return encodeStatfsOut({ blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, bsize, namelen: namemax, frsize: bsize });

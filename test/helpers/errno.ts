@@ -22,6 +22,7 @@ const STRERROR: Record<string, string> = {
   'Read-only file system': 'EROFS',
   'No space left on device': 'ENOSPC',
   'Too many levels of symbolic links': 'ELOOP',
+  'Too many open files': 'EMFILE',
   'Transport endpoint is not connected': 'ENOTCONN',
 };
 

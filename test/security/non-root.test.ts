@@ -6,6 +6,7 @@ import { startDaemon, stopOrKill } from '../helpers/daemon.js';
 import { errnoFromMessage } from '../helpers/errno.js';
 import { q, run, sh } from '../helpers/run.js';
 import { CAN } from '../helpers/transports.js';
+import { MAX_HANDLES_PER_USER } from '../../lib/fuse/handle-quota.js';
 import { testUsers } from '../helpers/users.js';
 
 /*
@@ -17,7 +18,7 @@ import { testUsers } from '../helpers/users.js';
 
 t.setTimeout(600000);
 
-const { bob } = await testUsers();
+const { alice, bob } = await testUsers();
 const daemon = await startDaemon();
 t.teardown(() => stopOrKill(daemon));
 const mnt = daemon.mountpoint;
@@ -217,4 +218,50 @@ t.test(`${BLOCKED} blocked events reads of a user given nothing: memory bounded,
   killAll();
   await new Promise((resolve) => { if (holder.exitCode !== null || holder.signalCode !== null) resolve(undefined); else holder.on('exit', resolve); });
   t.equal(await readFile(daemon.path('agg', 'devices'), 'utf8'), 'gpio-agg.0 gpiochip0 4-5\n', 'the daemon serves on once they are gone');
+});
+
+t.test(`a user given nothing holds at most ${MAX_HANDLES_PER_USER} open files and directories of the mount (EMFILE); others open on`, async (t) => {
+  const pid = daemon.process.pid as number;
+  const [file, directory] = [daemon.path('gpio-agg.0', 'line0', 'value'), daemon.path('gpio-agg.0', 'line0')];
+  // Opens the value file and its directory in turn until refused, prints the count and the errno,
+  // holds them until stdin closes. Its own limit is raised above the quota, so the quota is what stops it.
+  const holder = `
+    const fs = require('node:fs');
+    const fds = [];
+    let error = 'none';
+    for (let i = 0; i < ${MAX_HANDLES_PER_USER + 100}; i++) {
+      try { fds.push(fs.openSync(i % 2 === 0 ? process.argv[1] : process.argv[2], 'r')); } catch (err) { error = err.code; break; }
+    }
+    process.stdout.write(fds.length + ' ' + error + '\\n');
+    process.stdin.on('data', () => {}); process.stdin.on('end', () => process.exit(0));
+  `;
+  const before = await rssKb(pid);
+  const { spawn } = await import('node:child_process');
+  const child = spawn('prlimit', [`--nofile=${MAX_HANDLES_PER_USER + 1000}`, '--', 'setpriv', '--reuid', String(bob.uid), '--regid', String(bob.gid),
+    '--clear-groups', '--', process.execPath, '-e', holder, file, directory], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.teardown(() => { child.kill('SIGKILL'); });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const result = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); if (out.includes('\n')) resolve(out.trim()); });
+    child.on('exit', () => resolve(`exited: ${stderr}`));
+  });
+  t.equal(result, `${MAX_HANDLES_PER_USER} EMFILE`, 'refused with EMFILE once he holds as many as a user may');
+  const growthMb = ((await rssKb(pid)) - before) / 1024;
+  t.comment(`${MAX_HANDLES_PER_USER} open files and directories of one user: daemon RSS +${growthMb.toFixed(1)} MB`);
+  t.ok(growthMb < 100, `RSS growth ${growthMb.toFixed(1)} MB < 100 MB`);
+  const bobAgain = await run(['cat', file], { as: bob });
+  t.equal(bobAgain.errno, 'EMFILE', 'another process of his is refused too');
+  t.equal((await run(['cat', file], { as: alice })).stdout, '0\n', 'another user opens on');
+  t.equal(await readFile(file, 'utf8'), '0\n', 'and so does root');
+  child.stdin.end();
+  await new Promise((resolve) => child.on('exit', resolve));
+  // The kernel sends the releases after the process is gone: his next open works once they are in.
+  let again = await run(['cat', file], { as: bob });
+  for (let attempt = 0; attempt < 50 && again.code !== 0; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    again = await run(['cat', file], { as: bob });
+  }
+  t.equal(again.stdout, '0\n', 'once his files are closed, he opens again');
 });
