@@ -222,7 +222,7 @@ t.test(`${BLOCKED} blocked events reads of a user given nothing: memory bounded,
 
 t.test(`a user given nothing holds at most ${MAX_HANDLES_PER_USER} open files and directories of the mount (EMFILE); others open on`, async (t) => {
   const pid = daemon.process.pid as number;
-  const [file, directory] = [daemon.path('gpio-agg.0', 'line0', 'value'), daemon.path('gpio-agg.0', 'line0')];
+  const [file, directory] = [daemon.path('gpio-agg.0', 'line1', 'value'), daemon.path('gpio-agg.0', 'line1')];
   // Opens the value file and its directory in turn until refused, prints the count and the errno,
   // holds them until stdin closes. Its own limit is raised above the quota, so the quota is what stops it.
   const holder = `
