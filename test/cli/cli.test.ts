@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { BACKEND, BIN, BOARD, newMountpoint, startDaemon, stopOrKill } from '../helpers/daemon.js';
+import { gpioinfoArgs } from '../helpers/gpio-tools.js';
 import { run, sh, q, type Identity, type RunResult } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
 
@@ -253,7 +254,7 @@ t.test('unmount stops the daemon and releases its lines', async (t) => {
   t.equal(await second.stop(), 0, 'the daemon exited with 0');
   t.notOk(await mountedAt(mountpoint), 'the mount is gone from /proc/self/mountinfo');
   if (BACKEND === 'libgpiod') {
-    const info = await run(['gpioinfo', 'gpiochip1']);
+    const info = await run(['gpioinfo', ...gpioinfoArgs('gpiochip1')]);
     t.equal(info.code, 0, info.stderr);
     t.notMatch(info.stdout, /gpio-aggfs/, 'no line has consumer gpio-aggfs');
   }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
+import { gpiogetArgs, gpioinfo, gpiosetHoldArgs, gpiosetOnceArgs } from '../helpers/gpio-tools.js';
 import { createRemovableChip } from '../helpers/kernel-lines.js';
 import { sh } from '../helpers/run.js';
 
@@ -24,16 +25,6 @@ const simFile = (chip: string, offset: number, file: 'pull' | 'value'): string =
 const simValue = (chip: string, offset: number): string => readFileSync(simFile(chip, offset, 'value'), 'utf8').trim();
 const setPull = (chip: string, offset: number, pull: 'pull-up' | 'pull-down'): void => writeFileSync(simFile(chip, offset, 'pull'), pull);
 
-/** `gpioinfo <chip>` line <offset>: direction and consumer. */
-function gpioinfo(chip: string, offset: number): { direction: string; consumer: string } {
-  const out = execFileSync('gpioinfo', [chip], { encoding: 'utf8' });
-  for (const text of out.split('\n')) {
-    const m = /^\s*line\s+(\d+):\s+(?:unnamed|"[^"]*")\s+(unused|"[^"]*")\s+(input|output)/.exec(text);
-    if (m && Number(m[1]) === offset) return { consumer: m[2] === 'unused' ? '' : m[2]!.slice(1, -1), direction: m[3]! };
-  }
-  throw new Error(`gpioinfo ${chip}: no line ${offset}\n${out}`);
-}
-
 function suite(): void {
   let daemon: Daemon;
   t.before(async () => { daemon = await startDaemon(); });
@@ -42,7 +33,7 @@ function suite(): void {
   const read = async (file: string) => (await sh(`cat ${daemon.path(file)}`)).stdout;
 
   t.test('a line held by gpioset makes new_device fail with EBUSY', async (t) => {
-    const holder = spawn('gpioset', ['--mode=signal', 'gpiochip1', '9=1'], { stdio: 'ignore' });
+    const holder = spawn('gpioset', gpiosetHoldArgs('gpiochip1', 9, 1), { stdio: 'ignore' });
     t.teardown(() => { holder.kill(); });
     for (let i = 0; i < 100 && gpioinfo('gpiochip1', 9).consumer !== 'gpioset'; i += 1) await sleep(100);
     t.equal(gpioinfo('gpiochip1', 9).consumer, 'gpioset');
@@ -57,10 +48,10 @@ function suite(): void {
     t.equal((await write('agg/new_device', '"gpiochip1 10"')).code, 0);
     t.teardown(() => write('agg/delete_device', 'gpio-agg.0'));
     t.equal(gpioinfo('gpiochip1', 10).consumer, 'gpio-aggfs');
-    const set = await sh('gpioset --mode=exit gpiochip1 10=1');
+    const set = await sh(['gpioset', ...gpiosetOnceArgs('gpiochip1', 10, 1)].join(' '));
     t.not(set.code, 0);
     t.equal(set.errno, 'EBUSY', set.stderr);
-    const get = await sh('gpioget gpiochip1 10');
+    const get = await sh(['gpioget', ...gpiogetArgs('gpiochip1', 10)].join(' '));
     t.equal(get.errno, 'EBUSY', get.stderr);
   });
 
@@ -68,7 +59,7 @@ function suite(): void {
     // Line 11 left as an output driven low against a pull-up, line 12 an input pulled up.
     setPull('gpiochip1', 11, 'pull-up');
     setPull('gpiochip1', 12, 'pull-up');
-    execFileSync('gpioset', ['--mode=exit', 'gpiochip1', '11=0']);
+    execFileSync('gpioset', gpiosetOnceArgs('gpiochip1', 11, 0));
     const before = [11, 12].map((offset) => ({ ...gpioinfo('gpiochip1', offset), value: simValue('gpiochip1', offset) }));
     t.equal(before[0]!.direction, 'output', 'line 11 was left as an output');
     t.equal(before[1]!.direction, 'input');

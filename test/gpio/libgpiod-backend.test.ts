@@ -4,16 +4,16 @@
 // differs between the generations is selected by the capability table:
 //   bash test/vm/run.sh -- npx tap test/gpio/libgpiod-backend.test.ts
 //   GPIO_AGGFS_VM_PASSENV=GPIO_AGGFS_GPIO_LIBRARY GPIO_AGGFS_GPIO_LIBRARY=2 bash test/vm/run.sh -- …
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { Backend, EdgeEvent, LineHandle, LineSettings } from '../../lib/gpio/backend.js';
 import { gpioEventFds } from '../../lib/gpio/edge-reader.js';
-import { libgpiodError } from '../../lib/gpio/libgpiod1-line.js';
 import { openBackend } from '../../lib/gpio/open-backend.js';
 import { errnoFromMessage } from '../helpers/errno.js';
+import { gpiogetArgs, gpioinfo, gpiosetOnceArgs, holdWithGpioset } from '../helpers/gpio-tools.js';
 import { createRemovableChip, resetKernelLines } from '../helpers/kernel-lines.js';
 
 const mustRun = process.env.GPIO_AGGFS_VM === '1' || process.env.CI === 'true';
@@ -66,39 +66,12 @@ const simPull = (chip: VmChip, offset: number): string => readFileSync(sysfs(chi
 const setPull = (chip: VmChip, offset: number, pull: 'pull-up' | 'pull-down'): void =>
   writeFileSync(sysfs(chip, offset, 'pull'), pull);
 
-interface ToolLineInfo { name: string; consumer: string; direction: string; activeLow: boolean }
-
-/** One line of `gpioinfo <chip>` (libgpiod 1.6 format). */
-function gpioinfo(chip: string, offset: number): ToolLineInfo {
-  const out = execFileSync('gpioinfo', [chip], { encoding: 'utf8' });
-  const re = /^\s*line\s+(\d+):\s+(unnamed|"[^"]*")\s+(unused|"[^"]*")\s+(input|output)\s+(active-high|active-low)/;
-  for (const text of out.split('\n')) {
-    const m = re.exec(text);
-    if (m && Number(m[1]) === offset) {
-      const unquote = (s: string): string => (s.startsWith('"') ? s.slice(1, -1) : '');
-      return { name: unquote(m[2]!), consumer: unquote(m[3]!), direction: m[4]!, activeLow: m[5] === 'active-low' };
-    }
-  }
-  throw new Error(`gpioinfo ${chip} has no line ${offset}:\n${out}`);
-}
-
 async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
-}
-
-/** `gpioset --mode=signal` holding a line until stopped. */
-async function holdWithGpioset(chip: string, offset: number, value: 0 | 1): Promise<() => Promise<void>> {
-  const child: ChildProcess = spawn('gpioset', ['--mode=signal', chip, `${offset}=${value}`], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await until(`gpioset to take ${chip} ${offset}`, () => gpioinfo(chip, offset).consumer === 'gpioset');
-  return async () => {
-    child.kill('SIGTERM');
-    await exited;
-  };
 }
 
 /** The errno a libgpiod tool reported, or 'ok' when it succeeded. */
@@ -183,7 +156,7 @@ function suite(backend: Backend): void {
     // With pull-up, gpio-sim's level after gpioset lets go is 1, so a request
     // that drove the default 0 would show.
     setPull(chipA, 2, 'pull-up');
-    const stop = await holdWithGpioset('gpiochip0', 2, 0);
+    const { stop } = await holdWithGpioset('gpiochip0', 2, 0);
     t.equal(simValue(chipA, 2), '0', 'gpioset drives 0');
     await stop();
     const left = gpioinfo('gpiochip0', 2);
@@ -222,11 +195,11 @@ function suite(backend: Backend): void {
 
   t.test('EBUSY both ways with the libgpiod tools', async (t) => {
     const line = backend.request('gpiochip0', 7, CONSUMER);
-    t.equal(toolErrno('gpioget', ['gpiochip0', '7']), 'EBUSY', 'gpioget refused while gpio-aggfs holds it');
-    t.equal(toolErrno('gpioset', ['gpiochip0', '7=1']), 'EBUSY', 'gpioset refused while gpio-aggfs holds it');
+    t.equal(toolErrno('gpioget', gpiogetArgs('gpiochip0', 7)), 'EBUSY', 'gpioget refused while gpio-aggfs holds it');
+    t.equal(toolErrno('gpioset', gpiosetOnceArgs('gpiochip0', 7, 1)), 'EBUSY', 'gpioset refused while gpio-aggfs holds it');
     line.release();
-    t.equal(toolErrno('gpioget', ['gpiochip0', '7']), 'ok', 'free again after release');
-    const stop = await holdWithGpioset('gpiochip0', 7, 1);
+    t.equal(toolErrno('gpioget', gpiogetArgs('gpiochip0', 7)), 'ok', 'free again after release');
+    const { stop } = await holdWithGpioset('gpiochip0', 7, 1);
     t.throws(() => backend.request('gpiochip0', 7, CONSUMER), { code: 'EBUSY' });
     await stop();
     backend.request('gpiochip0', 7, CONSUMER).release();
@@ -350,6 +323,8 @@ function suite(backend: Backend): void {
   // libgpiod 2.x's errno mapping is tested with its FFI (test/gpio/libgpiod2-ffi.test.ts).
   if (backend.libraryGeneration === '1') t.test('errors from node-libgpiod keep their errno; "not supported" in every spelling is EOPNOTSUPP', async (t) => {
     // gpio-sim accepts every bias and drive, so the chip-refuses path is checked on the mapping.
+    // Loaded here: the 1.6 module needs node-libgpiod, which a libgpiod 2.x system does not have.
+    const { libgpiodError } = await import('../../lib/gpio/libgpiod1-line.js');
     for (const code of ['ENOTSUP', 'ENOTSUPP', 'EOPNOTSUPP']) {
       t.equal(libgpiodError(Object.assign(new Error(code), { code }), 'x').code, 'EOPNOTSUPP', code);
     }

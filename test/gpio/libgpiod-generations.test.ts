@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { CAPABILITIES } from '../../lib/gpio/backend.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
-import { createRemovableChip, gpioToolsV2 } from '../helpers/kernel-lines.js';
+import { gpiogetArgs } from '../helpers/gpio-tools.js';
+import { createRemovableChip } from '../helpers/kernel-lines.js';
 import { sh } from '../helpers/run.js';
 
 const mustRun = process.env.GPIO_AGGFS_VM === '1' || process.env.CI === 'true';
@@ -25,11 +26,6 @@ if (!existsSync('/dev/gpiochip0')) {
 const SYSFS = '/sys/bus/gpio/devices';
 const setPull = (chip: string, offset: number, pull: 'pull-up' | 'pull-down'): void =>
   writeFileSync(`${SYSFS}/${chip}/sim_gpio${offset}/pull`, pull);
-
-/** gpioget for one line with the tools on PATH (v1: `gpioget CHIP N`, v2: `gpioget -c CHIP N`). */
-function gpiogetArgs(chip: string, offset: number): string[] {
-  return gpioToolsV2() ? ['-c', chip, String(offset)] : [chip, String(offset)];
-}
 
 function suite(): void {
   let daemon: Daemon;

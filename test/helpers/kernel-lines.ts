@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { gpiogetArgs } from './gpio-tools.js';
 
 interface VmChip {
   readonly name: string;
@@ -17,24 +18,15 @@ interface VmChip {
 export function resetKernelLines(): void {
   const file = process.env.GPIO_AGGFS_VM_CHIPS ?? '/run/gpio-aggfs-vm/chips.json';
   const { chips } = JSON.parse(readFileSync(file, 'utf8')) as { chips: VmChip[] };
-  const v2 = gpioToolsV2();
   for (const chip of chips) {
     if (!existsSync(chip.path)) continue;
-    const offsets = Array.from({ length: chip.lines }, (_, offset) => String(offset));
+    const offsets = Array.from({ length: chip.lines }, (_, offset) => offset);
     // Requesting as input (and releasing) makes a line an input again. A line
     // another daemon of the same test still holds is left alone.
-    const get = (lines: readonly string[]): boolean => tryGpioget(v2 ? ['-c', chip.name, ...lines] : [chip.name, ...lines]);
+    const get = (lines: readonly number[]): boolean => tryGpioget(gpiogetArgs(chip.name, ...lines));
     const inputs = get(offsets) ? offsets : offsets.filter((offset) => get([offset]));
     for (const offset of inputs) writeFileSync(`${chip.sysfsDir}/sim_gpio${offset}/pull`, 'pull-down');
   }
-}
-
-/**
- * Whether the libgpiod tools are of the 2.x generation (Debian 13), which take
- * the chip as `-c CHIP`; 1.x tools (Debian 12) take it as the first argument.
- */
-export function gpioToolsV2(): boolean {
-  return /\bv2\./.test(execFileSync('gpioget', ['--version'], { encoding: 'utf8' }));
 }
 
 function tryGpioget(args: readonly string[]): boolean {
