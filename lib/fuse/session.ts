@@ -9,7 +9,7 @@ import * as abi from './kernel-abi.js';
 import { encodeNotifyDelete, encodeNotifyInvalEntry, encodeNotifyInvalInode, encodeNotifyPoll } from './notification.js';
 import { Notifier } from './notifier.js';
 import {
-  encodeAttrOut, encodeCreateOut, encodeDirents, encodeEntryOut, encodeError, encodeGetxattrOut, encodeInitOut,
+  encodeAttrOut, encodeCreateOut, encodeDirents, encodeEntryOut, encodeError, encodeInitOut,
   encodeOpenOut, encodeOutHeader, encodePollOut, encodeStatfsOut, encodeWriteOut,
   type Attr, type DirectoryEntry, type Entry, type Validity,
 } from './reply.js';
@@ -27,7 +27,6 @@ const EAGAIN = 11;
 const ENOTTY = 25;
 const EINVAL = 22;
 const ENOSYS = 38;
-const ENODATA = 61;
 const EPROTO = 71;
 const EOPNOTSUPP = 95;
 
@@ -361,9 +360,9 @@ export class Session<N extends object> {
       case 'LINK': return this.fs.changeNamespace('link', this.node(header.nodeid), request.name, caller);
       case 'SYMLINK': return this.fs.changeNamespace('symlink', this.node(header.nodeid), request.name, caller);
       case 'FALLOCATE': throw new Errno(EOPNOTSUPP, 'attributes have no storage to allocate');
-      // No extended attributes exist: reads find none, writes are refused (ENOSYS would be remembered for the whole mount too).
-      case 'GETXATTR': throw new Errno(ENODATA, `no attribute ${request.name}`);
-      case 'LISTXATTR': return request.size === 0 ? encodeGetxattrOut(0) : Buffer.alloc(0);
+      // No extended attributes exist: every call is EOPNOTSUPP, as on fuse-native. ENOSYS for reads makes the
+      // kernel answer them itself from then on (EOPNOTSUPP): `ls -l` asks two per entry, each a round trip.
+      case 'GETXATTR': case 'LISTXATTR': throw new Errno(ENOSYS, 'extended attributes are not supported');
       case 'SETXATTR': case 'REMOVEXATTR': throw new Errno(EOPNOTSUPP, 'extended attributes are not supported');
       case 'IOCTL': throw new Errno(ENOTTY, 'no ioctls');
       // ENOSYS makes the kernel handle these itself from then on (lseek on its own offsets).

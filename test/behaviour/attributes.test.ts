@@ -382,6 +382,39 @@ t.test('fallocate on an attribute is EOPNOTSUPP and changes nothing', async (t) 
   t.same(await snapshot(line), before, 'nothing changed');
 });
 
+t.test('extended attributes do not exist: every call is EOPNOTSUPP and changes nothing', async (t) => {
+  const line = 7;
+  const before = await snapshot(line);
+  const paths = [attr(line, 'value'), attr(line, 'events'), daemon.path('agg/new_device'), daemon.path(`gpio-agg.0/line${line}`), daemon.path('')];
+  const calls = {
+    'getxattr security.selinux': "os.getxattr(p, 'security.selinux')",
+    'getxattr user.x': "os.getxattr(p, 'user.x')",
+    listxattr: 'os.listxattr(p)',
+    'setxattr user.x': "os.setxattr(p, 'user.x', b'1')",
+    'removexattr user.x': "os.removexattr(p, 'user.x')",
+  };
+  // One process makes every call (Python's os.*xattr are the system calls themselves) and prints
+  // each outcome as an errno name: under the VM's emulation every process start costs seconds.
+  const program = [
+    'import errno, json, os, sys',
+    `calls = ${JSON.stringify(calls)}`,
+    'out = {}',
+    'for p in sys.argv[1:]:',
+    '    for what, call in calls.items():',
+    '        try:',
+    '            eval(call); out[what + " " + p] = "ok"',
+    '        except OSError as e:',
+    // Linux's ENOTSUP and EOPNOTSUPP are one number; Python names it ENOTSUP.
+    '            out[what + " " + p] = "EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errno.errorcode[e.errno]',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const result = await run(['python3', '-c', program, ...paths]);
+  t.equal(result.code, 0, result.stderr);
+  const outcomes = JSON.parse(result.stdout) as Record<string, string>;
+  t.same(outcomes, Object.fromEntries(paths.flatMap((p) => Object.keys(calls).map((what) => [`${what} ${p}`, 'EOPNOTSUPP']))));
+  t.same(await snapshot(line), before, 'nothing changed');
+});
+
 t.test('a rejected write leaves every attribute of the line unchanged', async (t) => {
   const line = 0;
   const states: [Writable, string][][] = [
