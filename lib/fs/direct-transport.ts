@@ -22,6 +22,12 @@ const log = createDebug('gpio-aggfs:direct');
  * chmod, chown) is invalidated at once, so this only saves round trips.
  */
 const CACHE_TIMEOUT_MS = 1000;
+/**
+ * After the (lazy) unmount, how long the session goes on answering the files
+ * still open (a reader's FLUSH and RELEASE after the end-of-file it was just
+ * given) before it closes the connection anyway.
+ */
+const CLOSE_GRACE_MS = 1000;
 
 /** An error as the session replies it: its errno comes from fuseCode, the one conversion. */
 class ReplyError extends Error {
@@ -226,6 +232,12 @@ export async function mountDirect(mountpoint: string, tree: Tree, operations: Fs
       try {
         // Lazily, as libfuse does: a process still inside the mount does not keep it.
         await unmountFuse(mountpoint, true);
+        // The kernel ends the connection once the last open file is closed. Until then a
+        // reader that was just answered end-of-file still closes its file (FLUSH): closing
+        // the connection under it would fail its close(2) with ECONNABORTED.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([session.ended, new Promise((resolve) => { timer = setTimeout(resolve, CLOSE_GRACE_MS); })]);
+        clearTimeout(timer);
       } catch (err) {
         throw new GpioAggError('EBUSY', `cannot unmount ${mountpoint}: ${(err as Error).message}`, { cause: err });
       } finally {
