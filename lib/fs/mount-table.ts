@@ -9,6 +9,8 @@ export interface MountEntry {
   readonly mountpoint: string;
   readonly fsType: string;
   readonly source: string;
+  /** The superblock options, e.g. "rw,user_id=0,group_id=0,default_permissions,allow_other". */
+  readonly superOptions?: string;
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
@@ -27,7 +29,7 @@ export function parseMountInfo(text: string): MountEntry[] {
     const fsType = after[0];
     const source = after[1];
     if (mountpoint === undefined || fsType === undefined || source === undefined) continue;
-    entries.push({ mountpoint: unescape(mountpoint), fsType, source: unescape(source) });
+    entries.push({ mountpoint: unescape(mountpoint), fsType, source: unescape(source), superOptions: after[2] ?? '' });
   }
   return entries;
 }
@@ -42,4 +44,13 @@ export function servingPid(entry: MountEntry): number | undefined {
   if (entry.fsType !== FS_TYPE || !entry.source.startsWith(SOURCE_PREFIX)) return undefined;
   const pid = Number(entry.source.slice(SOURCE_PREFIX.length));
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * The user a FUSE mount belongs to (its user_id= option): the one who mounted
+ * it, whoever its source names. Undefined when the options do not say.
+ */
+export function mountOwner(entry: MountEntry): number | undefined {
+  const match = /(?:^|,)user_id=(\d+)(?:,|$)/.exec(entry.superOptions ?? '');
+  return match === null ? undefined : Number(match[1]);
 }

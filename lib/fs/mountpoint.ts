@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import createDebug from 'debug';
 import { GpioAggError } from '../errors.js';
-import { FS_TYPE, mountsAt, servingPid } from './mount-table.js';
+import { FS_TYPE, mountOwner, mountsAt, servingPid, type MountEntry } from './mount-table.js';
 
 const log = createDebug('gpio-aggfs:mountpoint');
 const run = promisify(execFile);
@@ -72,6 +73,26 @@ export function symlinkRefused(mountpoint: string): GpioAggError {
     + ' (whoever can change it could have it mount over another directory); give the real path');
 }
 
+/**
+ * The pid in a mount's source is only a claim: anyone who may mount FUSE
+ * (fusermount3) chooses the source and type of their own mounts. The process
+ * is signalled only when it runs as the user the mount belongs to (which a
+ * user can claim only for processes of their own).
+ */
+function checkServes(entry: MountEntry, pid: number, mountpoint: string): void {
+  const owner = mountOwner(entry);
+  let uid: number | undefined;
+  try {
+    uid = statSync(`/proc/${pid}`).uid;
+  } catch {
+    uid = undefined;
+  }
+  if (owner === undefined || uid !== owner) {
+    throw new GpioAggError('EPERM', `refusing to stop pid ${pid}, which the mount at ${mountpoint} names as its server:`
+      + ` it runs as uid ${uid ?? '?'}, but the mount belongs to uid ${owner ?? '?'}; unmount it with umount if it is stale`);
+  }
+}
+
 /** Ask the instance serving `mountpoint` to stop, or clear a stale mount. */
 export async function stopInstance(mountpoint: string, timeoutMs = 10000): Promise<void> {
   const mounts = (await mountsAt(mountpoint)).filter((entry) => entry.fsType === FS_TYPE);
@@ -82,6 +103,7 @@ export async function stopInstance(mountpoint: string, timeoutMs = 10000): Promi
       await fuseUnmount(mountpoint);
       continue;
     }
+    checkServes(entry, pid, mountpoint);
     try {
       process.kill(pid, 'SIGTERM');
     } catch (err) {

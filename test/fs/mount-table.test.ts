@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseMountInfo, servingPid } from '../../lib/fs/mount-table.js';
+import { mountOwner, parseMountInfo, servingPid } from '../../lib/fs/mount-table.js';
 
 const SAMPLE = [
   '22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/vda rw',
@@ -11,7 +11,17 @@ const SAMPLE = [
 t.test('parses mountinfo with escaped paths', async (t) => {
   const entries = parseMountInfo(SAMPLE);
   t.equal(entries.length, 3);
-  t.same(entries[1], { mountpoint: '/tmp/a b', fsType: 'fuse.gpio-aggfs', source: 'gpio-aggfs:4321' });
+  t.same(entries[1], {
+    mountpoint: '/tmp/a b', fsType: 'fuse.gpio-aggfs', source: 'gpio-aggfs:4321', superOptions: 'rw,user_id=0,group_id=0,default_permissions,allow_other',
+  });
+});
+
+t.test('the user a mount belongs to is its user_id option', async (t) => {
+  const entries = parseMountInfo(SAMPLE);
+  t.equal(mountOwner(entries[1]!), 0);
+  t.equal(mountOwner(entries[2]!), undefined, 'not said');
+  t.equal(mountOwner({ mountpoint: '/x', fsType: 'fuse.gpio-aggfs', source: 'gpio-aggfs:1', superOptions: 'rw,user_id=1001,group_id=1001' }), 1001);
+  t.equal(mountOwner({ mountpoint: '/x', fsType: 'fuse.gpio-aggfs', source: 'gpio-aggfs:1', superOptions: 'rw,xuser_id=5' }), undefined);
 });
 
 t.test('finds the serving pid of gpio-aggfs mounts only', async (t) => {

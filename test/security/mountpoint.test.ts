@@ -1,8 +1,9 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { BACKEND, BIN, BOARD, startDaemon } from '../helpers/daemon.js';
+import { BACKEND, BIN, BOARD, ROOT, startDaemon } from '../helpers/daemon.js';
 import { q, run, sh } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
 import { mountsAt } from '../../lib/fs/mount-table.js';
@@ -101,4 +102,44 @@ t.test('a user swapping her directory at the mountpoint name for a symlink in a 
   t.equal((await attacker).code, 0);
   t.comment(`12 starts against the loop: ${[...outcomes].map(([what, n]) => `${what} ${n}`).join(', ')}`);
   await untouched(t);
+});
+
+t.test('unmount of a FUSE mount whose source names a process of another user: refused (EPERM), that process not signalled', async (t) => {
+  // Anyone may mount FUSE through fusermount3 and choose the source and type of the mount:
+  // alice makes one look like gpio-aggfs served by a process of root's.
+  const mountpoint = join(base, 'alices-mount');
+  await mkdir(mountpoint, { mode: 0o755 });
+  await chown(mountpoint, alice.uid, alice.gid);
+  const victim = spawn('sleep', ['600'], { stdio: 'ignore' });
+  t.teardown(() => { victim.kill('SIGKILL'); });
+  const spoof = `
+    const { mountFuse } = await import(process.argv[1]);
+    await mountFuse({ mountpoint: process.argv[2], source: 'gpio-aggfs:' + process.argv[3], subtype: 'gpio-aggfs', allowOther: false, defaultPermissions: false });
+    console.log('mounted');
+    process.stdin.on('data', () => {}); process.stdin.on('end', () => process.exit(0));
+  `;
+  const mounter = spawn('setpriv', ['--reuid', String(alice.uid), '--regid', String(alice.gid), '--clear-groups', '--',
+    process.execPath, '--input-type=module', '-e', spoof, join(ROOT, 'dist', 'fuse', 'mount.js'), mountpoint, String(victim.pid)],
+  { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.teardown(async () => {
+    mounter.kill('SIGKILL');
+    await run(['umount', '-l', mountpoint]);
+  });
+  let stderr = '';
+  mounter.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const said = await new Promise<string>((resolve) => {
+    mounter.stdout.on('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    mounter.on('exit', () => resolve(`exited: ${stderr}`));
+  });
+  t.equal(said, 'mounted');
+  t.match(await mountsAt(mountpoint), [{ fsType: 'fuse.gpio-aggfs', source: `gpio-aggfs:${victim.pid}` }], 'her mount names root\'s process');
+
+  const result = await run([process.execPath, BIN, 'unmount', mountpoint], { timeoutMs: 60000 });
+  t.equal(result.code, 1);
+  t.equal(result.stderr, `gpio-aggfs: refusing to stop pid ${victim.pid}, which the mount at ${mountpoint} names as its server:`
+    + ` it runs as uid 0, but the mount belongs to uid ${alice.uid}; unmount it with umount if it is stale (EPERM)\n`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal(victim.exitCode, null, 'root\'s process was not signalled');
+  t.equal(victim.signalCode, null);
+  mounter.stdin.end();
 });
