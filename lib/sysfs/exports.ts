@@ -20,15 +20,26 @@ export interface ExportedLine {
 export type ExportEvent = { readonly type: 'exported' | 'unexported'; readonly exported: ExportedLine };
 
 /**
- * The number written to export/unexport, as export_store() reads it:
- * kstrtol() errors (EINVAL, ERANGE) first, then EINVAL for a number no chip
- * has (gpio_to_desc() finds no descriptor).
+ * The GPIO number written to export/unexport, as export_store() and
+ * unexport_store() read it: kstrtol() (EINVAL, ERANGE), and the long handed
+ * to gpio_to_desc(), which takes an unsigned int — so a number beyond 32
+ * bits wraps (2^32 + 512 is 512, -1 is 4294967295), as in the kernel.
+ */
+export function parseGpioText(input: string): { gpio: number; written: bigint } {
+  const written = parseKernelLong(input);
+  return { gpio: Number(BigInt.asUintN(32, written)), written };
+}
+
+/**
+ * The number written to export/unexport and its line: parseGpioText()'s
+ * errors first, then EINVAL for a number no chip has (gpio_to_desc() finds
+ * no descriptor).
  */
 export function parseGpioNumber(input: string, numbering: SysfsNumbering): { gpio: number; chip: ChipInfo; offset: number } {
-  const gpio = parseKernelLong(input);
+  const { gpio, written } = parseGpioText(input);
   const location = numbering.locate(gpio);
-  if (location === undefined) throw new GpioAggError('EINVAL', `invalid GPIO ${gpio}`);
-  return { gpio: Number(gpio), ...location };
+  if (location === undefined) throw new GpioAggError('EINVAL', `invalid GPIO ${written}`);
+  return { gpio, ...location };
 }
 
 /**

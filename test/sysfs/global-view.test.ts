@@ -110,6 +110,12 @@ t.test('export and unexport: numbers, errnos, what appears', async (t) => {
   t.rejects(read(view('gpio515', 'value')), { code: 'ENOENT' }, 'gpio515 is gone');
   t.equal((await echo(view('export'), '01003')).code, 0, 'so does export: octal 01003 is 515');
   t.equal(await read(view('gpio515', 'value')), '0\n', 'gpio515 is back');
+  // gpio_to_desc() takes an unsigned int: the kernel's export and unexport wrap a long beyond 32 bits.
+  t.equal((await echo(view('export'), String(2 ** 32 + 514))).code, 0, 'export 2^32 + 514 is export 514');
+  t.equal(await read(view('gpio514', 'direction')), 'in\n', 'gpio514 is there');
+  t.equal((await echo(view('export'), String(514 - 2 ** 32))).errno, 'EBUSY', '514 - 2^32 is 514 too: exported already');
+  t.equal((await echo(view('unexport'), String(514 - 2 ** 32))).code, 0, 'unexport wraps the same way');
+  t.rejects(read(view('gpio514', 'value')), { code: 'ENOENT' }, 'gpio514 is gone');
   for (const bad of ['511', '536', '-1', '99999', 'junk', '', '5 12', '512x']) {
     t.equal((await echo(view('export'), bad)).errno, 'EINVAL', `export ${JSON.stringify(bad)}: EINVAL`);
     t.equal((await echo(view('unexport'), bad)).errno, 'EINVAL', `unexport ${JSON.stringify(bad)}: EINVAL`);

@@ -1,9 +1,9 @@
 import createDebug from 'debug';
 import type { Aggregator } from '../../aggregator/aggregator.js';
 import type { AggregatedLine } from '../../aggregator/aggregated-line.js';
-import { parseKernelLong } from '../../aggregator/sysfs-input.js';
 import { GpioAggError } from '../../errors.js';
 import type { LegacySysfs } from '../../sysfs/legacy-sysfs.js';
+import { parseGpioText } from '../../sysfs/exports.js';
 import { SysfsLine } from '../../sysfs/sysfs-line.js';
 import { AttributeFile } from '../attribute-file.js';
 import { DirectoryNode } from '../directory.js';
@@ -35,11 +35,11 @@ export function aggregatorSysfsView(
   const directory = new DirectoryNode(0o755).followOwnerOf(aggregatorDirectory);
 
   const lineOf = (input: string): { gpio: number; index: number; line: AggregatedLine } => {
-    const gpio = parseKernelLong(input);
-    const index = aggregator.lines.findIndex((line) => BigInt(sysfs.numbering.gpioOf(line.chipName, line.offset) ?? -1) === gpio);
+    const { gpio, written } = parseGpioText(input);
+    const index = aggregator.lines.findIndex((line) => sysfs.numbering.gpioOf(line.chipName, line.offset) === gpio);
     const line = aggregator.lines[index];
-    if (line === undefined) throw new GpioAggError('EINVAL', `invalid GPIO ${gpio}: not a line of ${aggregator.name}`);
-    return { gpio: Number(gpio), index, line };
+    if (line === undefined) throw new GpioAggError('EINVAL', `invalid GPIO ${written}: not a line of ${aggregator.name}`);
+    return { gpio, index, line };
   };
 
   const exportLine = (input: string): void => {
