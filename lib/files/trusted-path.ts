@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { fromSystemError, GpioAggError } from '../errors.js';
 
@@ -16,6 +16,7 @@ const GROUP_OR_OTHER_WRITE = 0o022;
  */
 export function checkDirectories(file: string, what: string): void {
   const directory = dirname(resolve(file));
+  checkSymlinksOnTheWay(directory, file, what);
   let real: string;
   try {
     real = realpathSync(directory);
@@ -41,6 +42,29 @@ export function checkDirectories(file: string, what: string): void {
       throw new GpioAggError('EACCES', `${file}: refusing the ${what}: ${path} (mode ${octal(info.mode)}) is writable`
         + ` by other users and has no sticky bit, so anyone could replace the ${what};`
         + ' use a directory only root can write, such as /var/lib/gpio-aggfs');
+    }
+  }
+}
+
+/**
+ * A symbolic link on the way to `path` (as written) that belongs to another
+ * user is refused: in a sticky directory such as /tmp anyone can put one
+ * there and point it anywhere (the kernel's fs.protected_symlinks would stop
+ * root following it, but is not on everywhere). Links of root's or of this
+ * process's user are followed (the directories they lead to are checked too).
+ * Components that do not exist yet are not checked: there is nothing there.
+ */
+export function checkSymlinksOnTheWay(path: string, name: string, what: string): void {
+  for (const ancestor of ancestors(resolve(path))) {
+    let info: Stats;
+    try {
+      info = lstatSync(ancestor);
+    } catch {
+      return;
+    }
+    if (info.isSymbolicLink() && !trustedOwner(info.uid)) {
+      throw new GpioAggError('EACCES', `${name}: refusing the ${what}: ${ancestor} is a symbolic link of uid ${info.uid},`
+        + ` not of root or of this process (uid ${euid()}), so that user could point it anywhere; give the real path`);
     }
   }
 }

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import createDebug from 'debug';
 import { GpioAggError } from '../errors.js';
+import { checkSymlinksOnTheWay } from '../files/trusted-path.js';
 import { FS_TYPE, mountOwner, mountsAt, servingPid, type MountEntry } from './mount-table.js';
 
 const log = createDebug('gpio-aggfs:mountpoint');
@@ -40,6 +42,8 @@ export async function fuseUnmount(mountpoint: string): Promise<void> {
  * own process would deadlock.
  */
 export async function prepareMountpoint(mountpoint: string): Promise<void> {
+  // Created through, and mounted on through, no directory another user can point elsewhere.
+  checkSymlinksOnTheWay(dirname(mountpoint), mountpoint, 'mountpoint');
   for (const entry of await mountsAt(mountpoint)) {
     if (entry.fsType !== FS_TYPE) continue;
     const pid = servingPid(entry);

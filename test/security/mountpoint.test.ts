@@ -63,6 +63,19 @@ t.test('a symlink planted at the mountpoint name is refused, saying why; nothing
   await untouched(t);
 });
 
+t.test('a symlink of another user on the way to the mountpoint is refused; nothing is created or mounted where it points', async (t) => {
+  const dir = await sharedDirectory();
+  const planted = await sh(`ln -s ${q(base)} ${q(join(dir, 'gpio'))}`, { as: alice });
+  t.equal(planted.code, 0, planted.stderr);
+  // Through her link, the missing mountpoint would be created as root as base/missing.
+  const mountpoint = join(dir, 'gpio', 'missing');
+  const result = await run([process.execPath, BIN, 'mount', mountpoint, ...backend], { timeoutMs: 60000 });
+  t.equal(result.code, 1, 'the start is refused');
+  t.equal(result.stderr, `gpio-aggfs: ${mountpoint}: refusing the mountpoint: ${join(dir, 'gpio')} is a symbolic link of uid ${alice.uid},`
+    + ' not of root or of this process (uid 0), so that user could point it anywhere; give the real path (EACCES)\n', 'one line, EACCES');
+  await untouched(t);
+});
+
 t.test('a user swapping her directory at the mountpoint name for a symlink in a loop: root mounts on the name or not at all', async (t) => {
   const dir = await sharedDirectory();
   const mountpoint = join(dir, 'mnt');

@@ -120,6 +120,20 @@ t.test('a state file in a directory others can write without the sticky bit, or 
     'EACCES');
 });
 
+t.test('a symlink of another user on the way to the state file is refused; nothing is written where it points', async (t) => {
+  const dir = await sharedDirectory();
+  // A directory only root can write, which alice would like root's state to land in.
+  const target = join(base, `target-${directories}`);
+  await mkdir(target, { mode: 0o755 });
+  t.equal((await asAlice(`ln -s ${q(target)} ${q(join(dir, 'gpio'))}`)).code, 0);
+  const state = join(dir, 'gpio', 'state.json');
+  await mountRefused(t, ['--state', state],
+    new RegExp(`${state}: refusing the state file: ${join(dir, 'gpio')} is a symbolic link of uid ${alice.uid}, not of root or of this process \\(uid 0\\), so that user could point it anywhere`),
+    'EACCES');
+  t.same(await readdir(target), [], 'no state or lock file was made where it points');
+  await untouched(t);
+});
+
 t.test('a damaged state file of root\'s: the error gives the position, never the content', async (t) => {
   const dir = await sharedDirectory();
   const state = join(dir, 'state.json');
