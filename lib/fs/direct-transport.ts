@@ -160,8 +160,8 @@ export class TreeFilesystem implements Filesystem<FsNode> {
     return this.operations.statfs();
   }
 
-  changeNamespace(_operation: NamespaceOperation, parent: FsNode, name: string, _caller: Caller): never {
-    return guarded(() => this.operations.refuseNamespaceChange(`${this.paths.get(parent) ?? ''}/${name}`));
+  changeNamespace(operation: NamespaceOperation, parent: FsNode, name: string, _caller: Caller): never {
+    return guarded(() => this.operations.refuseNamespaceChange(`${this.paths.get(parent) ?? ''}/${name}`, operation));
   }
 
   private directory(node: FsNode): DirectoryNode {

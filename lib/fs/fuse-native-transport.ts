@@ -5,6 +5,7 @@ import Fuse from 'fuse-native';
 import { GpioAggError } from '../errors.js';
 import { UNKNOWN_CALLER } from './caller.js';
 import { fuseCode } from './fuse-code.js';
+import type { NamespaceOperation } from '../fuse/filesystem.js';
 import type { FsOperations } from './operations.js';
 import type { Mounted } from './transport.js';
 import { SOURCE_PREFIX } from './mount-table.js';
@@ -81,8 +82,8 @@ export function mountFuseNative(mountpoint: string, fs: FsOperations): Promise<M
       cb(fuseCode(err));
     }
   };
-  const refuse = (path: string, cb: (code: number) => void): void =>
-    status(cb, () => fs.refuseNamespaceChange(path));
+  const refuse = (path: string, cb: (code: number) => void, operation?: NamespaceOperation): void =>
+    status(cb, () => fs.refuseNamespaceChange(path, operation));
 
   // fuse-native turns on libfuse's own request trace whenever DEBUG contains a
   // "*"; gpio-aggfs:* should only enable our logs (the debug package has read
@@ -125,7 +126,7 @@ export function mountFuseNative(mountpoint: string, fs: FsOperations): Promise<M
     chown: (path, uid, gid, cb) => status(cb, () => fs.chown(path, uid, gid, UNKNOWN_CALLER)),
     utimens: (path, atime, mtime, cb) => status(cb, () => fs.utimens(path, new Date(atime), new Date(mtime), UNKNOWN_CALLER)),
     statfs: (_path, cb) => cb(0, fs.statfs()),
-    create: (path, _mode, cb) => refuse(path, cb),
+    create: (path, _mode, cb) => refuse(path, cb, 'create'),
     mknod: (path, _mode, _dev, cb) => refuse(path, cb),
     unlink: (path, cb) => refuse(path, cb),
     mkdir: (path, _mode, cb) => refuse(path, cb),

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { GpioAggError } from '../errors.js';
+import type { NamespaceOperation } from '../fuse/filesystem.js';
 import { audit, auditText } from './audit.js';
 import type { Caller } from './caller.js';
 import { DirectoryNode } from './directory.js';
@@ -7,6 +8,7 @@ import { DEFAULT_POLLMASK, POLLIN, POLLRDNORM } from './poll-mask.js';
 import { FileNode, type OpenFile } from './file-node.js';
 import type { FsNode, Stat } from './node.js';
 import { SymlinkNode } from './symlink-node.js';
+import { inSysfsView } from './sysfs/global-view.js';
 import type { Tree } from './tree.js';
 
 /** chown's "leave unchanged", as it arrives as a 32-bit unsigned id. */
@@ -195,8 +197,16 @@ export class FsOperations {
     this.node(path).touch(atime, mtime);
   }
 
-  /** Entries are created only through agg/new_device. */
-  refuseNamespaceChange(path: string): never {
+  /**
+   * Entries are created only through agg/new_device: EPERM. In the legacy
+   * sysfs views a new file is EACCES, as in /sys/class/gpio (sysfs has no
+   * create operation, and vfs_create() answers EACCES for that; mknod,
+   * mkdir, unlink, rmdir, rename, link and symlink are EPERM there too).
+   */
+  refuseNamespaceChange(path: string, operation?: NamespaceOperation): never {
+    if (operation === 'create' && inSysfsView(path)) {
+      throw new GpioAggError('EACCES', `${path}: files cannot be created in a sysfs view`);
+    }
     throw new GpioAggError('EPERM', `${path}: entries cannot be created, removed or renamed`);
   }
 

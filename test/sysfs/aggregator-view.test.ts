@@ -35,6 +35,7 @@ t.test('gpio-agg.N/sysfs-gpio: only its lines, the same nodes as lineK, export o
   t.equal((await echo(agg('export'), '548')).code, 0, 'its own line: 544 + 4 is line1');
   t.equal((await echo(agg('export'), '548')).errno, 'EBUSY', 'twice: EBUSY');
   t.equal((await echo(agg('export'), String(2 ** 32 + 548))).errno, 'EBUSY', '2^32 + 548 wraps to 548, as in the kernel');
+  t.equal((await echo(agg('newfile'), '1')).errno, 'EACCES', 'creating a file: EACCES, as in sysfs');
   t.equal((await echo(daemon.path('sysfs-gpio', 'export'), '548')).errno, 'EBUSY', 'the global view cannot take it');
   t.same((await run(['ls', agg()])).stdout.split('\n').filter(Boolean), ['export', 'gpio548', 'gpiochip544', 'unexport']);
   t.equal(await readlink(agg('gpio548', 'device')), '../../../.sim/gpiochip1');

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import t from 'tap';
 import { startDaemon, stopOrKill } from '../helpers/daemon.js';
+import { run } from '../helpers/run.js';
 import { testUsers } from '../helpers/users.js';
 import { echo, listing, POWER_LISTING, read, readlink } from './sysfs-files.js';
 
@@ -27,6 +28,13 @@ t.test('the top directory: export, unexport and one gpiochipB per chip', async (
   const refused = await echo(view('export'), '512', alice);
   t.equal(refused.errno, 'EACCES', 'export is root only');
   t.equal((await echo(view('unexport'), '512', alice)).errno, 'EACCES', 'unexport is root only');
+  // As in /sys/class/gpio: vfs_create() answers EACCES where sysfs has no create; the rest is EPERM.
+  t.equal((await echo(view('newfile'), '1')).errno, 'EACCES', 'creating a file: EACCES, root included');
+  t.equal((await echo(view('gpiochip512', 'newfile'), '1')).errno, 'EACCES', 'in a chip directory too');
+  t.equal((await run(['mkdir', view('newdir')])).errno, 'EPERM', 'mkdir: EPERM');
+  t.equal((await run(['mkfifo', view('fifo')])).errno, 'EPERM', 'mknod: EPERM');
+  t.equal((await run(['rm', '-f', view('export')])).errno, 'EPERM', 'rm: EPERM');
+  t.equal((await echo(daemon.path('agg', 'newfile'), '1')).errno, 'EPERM', 'outside the view creating stays EPERM');
 });
 
 t.test('gpiochipB: base, label, ngpio, device, power, subsystem, uevent', async (t) => {

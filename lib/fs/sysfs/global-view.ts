@@ -11,8 +11,14 @@ import { sysfsLineDirectory } from './line-directory.js';
 
 const log = createDebug('gpio-aggfs:fs:sysfs');
 
-/** Where the global view is in the mount. */
+/** Where the global view is in the mount (and each aggregator's view in its directory). */
 export const SYSFS_VIEW = 'sysfs-gpio';
+const IN_A_VIEW = new RegExp(`^/*(gpio-agg\\.(0|[1-9][0-9]*)/)?${SYSFS_VIEW}(/|$)`);
+
+/** Whether a path of the mount ("/sysfs-gpio/…", "/gpio-agg.0/sysfs-gpio/…") is inside a legacy sysfs view. */
+export function inSysfsView(path: string): boolean {
+  return IN_A_VIEW.test(path);
+}
 
 /**
  * `<mnt>/sysfs-gpio/`: /sys/class/gpio for every chip. `export` and
