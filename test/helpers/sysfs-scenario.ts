@@ -1,4 +1,4 @@
-import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, open, readdir, readFile, realpath, rename, rmdir, stat, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startPollClient, type PollMode } from './poll-client.js';
@@ -64,8 +64,8 @@ export async function runSysfsScenario(root: string, world: ScenarioWorld): Prom
   const note = (step: string, result: string): void => { seen.push({ step, result }); };
   const at = (rel: string): string => join(root, rel);
 
-  const write = async (rel: string, text: string): Promise<string> => {
-    // As `echo text > file`: open for writing (O_TRUNC), one write of text and a newline.
+  /** As `echo text > file` (`printf text > file` when `newline` is false): open for writing (O_TRUNC), one write. */
+  const write = async (rel: string, text: string, newline = true): Promise<string> => {
     let handle;
     try {
       handle = await open(at(rel), 'w');
@@ -74,7 +74,7 @@ export async function runSysfsScenario(root: string, world: ScenarioWorld): Prom
     }
     let result = 'ok';
     try {
-      await handle.write(`${text}\n`);
+      await handle.write(newline ? `${text}\n` : text);
     } catch (err) {
       result = errnoOf(err);
     }
@@ -89,6 +89,13 @@ export async function runSysfsScenario(root: string, world: ScenarioWorld): Prom
     const result = await write(rel, text);
     note(`echo ${JSON.stringify(text)} > ${rel}`, result);
     return result;
+  };
+  const printf = async (rel: string, text: string): Promise<void> => {
+    note(`printf ${JSON.stringify(text)} > ${rel}`, await write(rel, text, false));
+  };
+  /** A file system call on the view: "ok" or its errno. */
+  const call = async (step: string, action: () => Promise<unknown>): Promise<void> => {
+    note(step, await action().then(() => 'ok', errnoOf));
   };
   const readText = async (rel: string): Promise<string> => {
     try {
@@ -111,7 +118,7 @@ export async function runSysfsScenario(root: string, world: ScenarioWorld): Prom
     try {
       const s = follow ? await stat(at(rel)) : await lstat(at(rel));
       const type = s.isSymbolicLink() ? 'l' : s.isDirectory() ? 'd' : s.isFile() ? '-' : '?';
-      return `${type}${(s.mode & 0o7777).toString(8).padStart(4, '0')} ${s.uid}:${s.gid} size ${s.size}`;
+      return `${type}${(s.mode & 0o7777).toString(8).padStart(4, '0')} ${s.uid}:${s.gid} size ${s.size} links ${s.nlink}`;
     } catch (err) {
       return errnoOf(err);
     }
@@ -336,6 +343,54 @@ export async function runSysfsScenario(root: string, world: ScenarioWorld): Prom
   await echo(`${g}/uevent`, 'change');
   await echo(`${g}/uevent`, 'explode');
   await tree(g);
+
+  // ---- writes as printf makes them (no newline) and with more than one newline.
+  await printf(`${g}/active_low`, '1');
+  await cat(`${g}/active_low`);
+  await printf(`${g}/active_low`, '0');
+  await printf(`${g}/direction`, 'out');
+  await cat(`${g}/direction`);
+  await printf(`${g}/direction`, 'in\n\n');
+  await printf(`${g}/direction`, 'in');
+  await cat(`${g}/direction`);
+  await printf(`${g}/edge`, 'both \n');
+  await printf(`${g}/value`, '');
+  await printf('export', `${a + 4}`);
+  await printf('unexport', `${a + 4}\n\n`);
+  await printf('unexport', `${a + 4}`);
+
+  // ---- the namespace: what may be made, removed, renamed, linked, chmod'ed and chown'ed.
+  await call('mkdir foo', () => mkdir(at('foo')));
+  await call(`mkdir ${g}/foo`, () => mkdir(at(`${g}/foo`)));
+  await call('create newfile', () => writeFile(at('newfile'), '', { flag: 'wx' }));
+  await call(`create ${g}/newfile`, () => writeFile(at(`${g}/newfile`), '', { flag: 'wx' }));
+  await call('rm export', () => unlink(at('export')));
+  await call(`rm ${g}/value`, () => unlink(at(`${g}/value`)));
+  await call(`rmdir ${g}/power`, () => rmdir(at(`${g}/power`)));
+  // (Not rmdir of gpioN itself: the kernel's is a symlink, ENOTDIR; see normalisation 1.)
+  await call('mv export export2', () => rename(at('export'), at('export2')));
+  await call(`ln -s x ${g}/link`, () => symlink('x', at(`${g}/link`)));
+  await call(`ln export ${g}/hard`, () => link(at('export'), at(`${g}/hard`)));
+  await call(`chmod 600 ${g}/value`, () => chmod(at(`${g}/value`), 0o600));
+  note(`stat ${g}/value`, await describe(`${g}/value`, false));
+  await call(`chmod 644 ${g}/value`, () => chmod(at(`${g}/value`), 0o644));
+  await call(`chown 1:1 ${g}/edge`, () => chown(at(`${g}/edge`), 1, 1));
+  note(`stat ${g}/edge`, await describe(`${g}/edge`, false));
+  await call(`chown 0:0 ${g}/edge`, () => chown(at(`${g}/edge`), 0, 0));
+  await call(`truncate ${g}/value`, () => truncate(at(`${g}/value`), 0));
+  await echo(`${g}/direction`, 'out');
+  await call(`open ${g}/value O_RDWR, write at offset 1`, async () => {
+    const handle = await open(at(`${g}/value`), 'r+');
+    try {
+      await handle.write('1', 1);
+    } finally {
+      await handle.close();
+    }
+  });
+  await cat(`${g}/value`);
+  await echo(`${g}/direction`, 'in');
+  await call(`opendir ${g}/value`, () => readdir(at(`${g}/value`)));
+  await call(`open ${g} for writing`, () => open(at(g), 'w').then((handle) => handle.close()));
 
   // ---- a line held by another process; and one left as an output by it.
   const release = await world.holdLine(chip, 15);
