@@ -111,8 +111,10 @@ t.test('every path a user given nothing reaches: each change refused with its er
 });
 
 t.test('paths root writes: none of them a user can plant or redirect in the mount', async (t) => {
-  // Root (the daemon) writes only inside the mount through the user's own requests; the
-  // state-file attacks are test/security/state-file.test.ts. Here: a planted link name is refused.
+  // Outside the mount root writes the state file, its temporaries and its lock file (attacked in
+  // test/security/state-file.test.ts) and creates and mounts on the mountpoint
+  // (test/security/mountpoint.test.ts); it reads the config file and writes no other file.
+  // Inside the mount nothing is written but through requests. Here: a planted link name is refused.
   const planted = await run(['ln', '-s', '/etc/shadow', daemon.path('agg', 'last_error.tmp')], { as: bob });
   t.equal(planted.errno, 'EACCES', 'bob cannot add names to agg/');
   const rootTry = await run(['ln', '-s', '/etc/shadow', daemon.path('agg', 'x')]);
