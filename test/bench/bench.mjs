@@ -89,6 +89,7 @@ const PROFILED = {
   owc: 'open+write+close of value',
   owcSameDepth: 'open+write+close, same depth (/gpio-agg.0/line0/value)',
   lsLR: 'ls -lR of a 512-line aggregator (floor: the same tree)',
+  selectWake: 'pull change → select() wake-up on value',
 };
 const OPCODE_ORDER = ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FLUSH', 'RELEASE', 'OPENDIR', 'READDIR', 'RELEASEDIR', 'GETXATTR', 'LISTXATTR', 'FORGET', 'BATCH_FORGET'];
 
@@ -855,6 +856,14 @@ async function profiles(work, board, client) {
     tree = join(work, 'tree-profile.json');
     writeFileSync(tree, JSON.stringify(treeShape(daemon.mnt, 'gpio-agg.1')));
     aggWindows.push(lsLoop('lsLR', join(daemon.mnt, 'gpio-agg.1')));
+    // Edges on gpiochip0 8 waking a select() reader of its value (gpio-agg.2 line0); not on a
+    // transport without poll (the client prints 'nopoll').
+    await control(daemon.mnt, 'new_device', 'gpiochip0 8');
+    await writeFile(join(daemon.mnt, 'gpio-agg.2', 'line0', 'edge'), 'both');
+    const selectArgs = ['select', join(daemon.mnt, 'gpio-agg.2', 'line0', 'value'), join(daemon.mnt, '.sim', 'gpiochip0', 'sim_gpio8', 'pull'), Math.round(400 * SCALE)];
+    let polled = true;
+    const selectWindow = windowOf('selectWake', selectArgs[3], () => { polled = runClient(client, selectArgs).trim() !== 'nopoll'; });
+    if (polled) aggWindows.push(selectWindow);
     await daemon.stop();
     profiled[AGG(t)] = summarise(aggDir, `daemon-${t}`, aggWindows);
   }
