@@ -14,7 +14,7 @@ import type { Libgpiod2 } from './libgpiod2-ffi.js';
 export const GPIO_LIBRARIES = ['auto', '1', '2'] as const;
 export type GpioLibraryChoice = (typeof GPIO_LIBRARIES)[number];
 
-/** Where .ci/libgpiod2-build installs libgpiod 2.2.1 on Debian 12. */
+/** Where `.ci/libgpiod-build 2` installs libgpiod 2.2.1 on Debian 12. */
 export const BUILT_LIBGPIOD2 = '/var/cache/gpio-aggfs/libgpiod-2.2.1/lib/libgpiod.so.3';
 
 export const GPIO_LIBRARY_ENV = 'GPIO_AGGFS_GPIO_LIBRARY';

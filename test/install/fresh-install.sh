@@ -6,9 +6,11 @@
 # In a fresh copy (an overlay) of a pristine `debootstrap --variant=minbase`
 # root (test/vm/debian-root.sh --pristine RELEASE, cached), with /dev, /proc and
 # /sys bound in, from a fresh `git clone` of this checkout's HEAD:
-#   1. the release's nodejs, npm and libnode-dev are installed (the README's
-#      prerequisite: Node.js >= 20 with its headers);
-#   2. `bash .ci/install` succeeds;
+#   1. `bash .ci/install` succeeds with nothing installed beforehand (it takes
+#      the release's nodejs, npm and libnode-dev where the release's Node.js is
+#      >= 20, as Debian 13's is);
+#   2. on Debian 13, node-libgpiod (the libgpiod 1.6 backend the tests also
+#      run) loads, linked to libgpiod 1.6.3 built from Debian 12's source;
 #   3. `bin/gpio-aggfs mount /srv/gpio --sim fixtures/demo-board.json` serves
 #      agg/new_device; a spec written there creates gpio-agg.0, whose spec,
 #      line names and values read back as written, down to the simulated pin;
@@ -89,12 +91,14 @@ fi
 root_enter "$ROOT" "$CACHE" "$RELEASE" || { not_ok "bind /dev, /proc, /sys and the download caches into the root"; finish; }
 
 check "git clone of the checkout into the root" git clone --quiet "$CHECKOUT" "$ROOT/root/gpio-aggfs" || finish
-# libnode-dev: Node's headers, so node-gyp builds the native addons without
-# downloading them (this machine cannot reach nodejs.org).
-check "the release's nodejs, npm and libnode-dev (apt-get install)" \
-  in_root "$ROOT" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm libnode-dev' || finish
-echo "# node $(in_root "$ROOT" node --version), npm $(in_root "$ROOT" npm --version)"
+# The README's first command as a newcomer runs it: nothing installed beforehand
+# (.ci/install takes the release's nodejs, npm and libnode-dev itself).
 check "bash .ci/install" in_root "$ROOT" bash -c 'cd /root/gpio-aggfs && bash .ci/install' || finish
+echo "# node $(in_root "$ROOT" node --version), npm $(in_root "$ROOT" npm --version)"
+if [[ $RELEASE == trixie ]]; then
+  check "node-libgpiod loads, linked to libgpiod 1.6.3 built from Debian 12's source" in_root "$ROOT" bash -c \
+    'cd /root/gpio-aggfs && node -e "require(\"node-libgpiod\")" && ldd node_modules/node-libgpiod/build/Release/node-libgpiod.node | grep -q "libgpiod.so.2 => /var/cache/gpio-aggfs/libgpiod-1.6.3/lib/"'
+fi
 
 # The demo board, served in the root's own node, as the README's first command does.
 MNT=/srv/gpio
