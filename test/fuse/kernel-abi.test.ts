@@ -41,7 +41,7 @@ t.test('every constant and structure size matches /usr/include/linux/fuse.h', as
     .map((line) => line.split(' ') as [string, string]).map(([name, value]) => [name, Number(value)]));
   t.ok(fromHeader.size > 100, `${fromHeader.size} constants compared`);
   for (const [name, value] of numbers) {
-    if (fromHeader.has(name)) t.equal(value, fromHeader.get(name), name);
+    if (fromHeader.has(name) && name !== 'FUSE_KERNEL_MINOR_VERSION') t.equal(value, fromHeader.get(name), name);
   }
   // The protocol version spoken (Debian 12's header, 7.38) or a newer header, which keeps every
   // older definition (Debian 13's is 7.41; every constant above still matched).

@@ -65,7 +65,7 @@ t.teardown(async () => {
 
 /** `cat` inside the container: the text, or the error message. */
 async function inContainer(path: string): Promise<string> {
-  const result = await run(['nsenter', '-t', String(container.pid), '-m', '--', 'cat', path]);
+  const result = await run(['nsenter', '-t', String(container.pid), '-m', '-r', '--', 'cat', path]);
   return result.code === 0 ? result.stdout : result.stderr;
 }
 
@@ -75,7 +75,7 @@ const naiveFile = join(naiveTarget, 'line0', 'direction');
 t.test('before the restart both binds work, and only the one aggregator is visible', async (t) => {
   t.equal(await inContainer(recipeFile), 'out\n');
   t.equal(await inContainer(naiveFile), 'out\n');
-  const listing = await run(['nsenter', '-t', String(container.pid), '-m', '--', 'ls', recipeTarget]);
+  const listing = await run(['nsenter', '-t', String(container.pid), '-m', '-r', '--', 'ls', recipeTarget]);
   t.equal(listing.stdout, 'gpio-agg.0\n');
 });
 

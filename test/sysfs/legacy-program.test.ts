@@ -212,7 +212,7 @@ async function legacyProgramTests(): Promise<void> {
       container.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) ready(); });
       container.on('exit', (code) => fail(new Error(`the container exited (${code})`)));
     });
-    const inside = ['nsenter', '-t', String(container.pid), '-m', '--'];
+    const inside = ['nsenter', '-t', String(container.pid), '-m', '-r', '--'];
 
     const before = program(inside, gpio, 1, QUIET_MS, alice);
     t.equal(await before.exited, EXIT_TIMEOUT, before.stderr());
