@@ -90,6 +90,8 @@ const PROFILED = {
   owcSameDepth: 'open+write+close, same depth (/gpio-agg.0/line0/value)',
   lsLR: 'ls -lR of a 512-line aggregator (floor: the same tree)',
   selectWake: 'pull change → select() wake-up on value',
+  tput1: 'pwrite of value, 1 client for 0.8 s',
+  tput4: 'pwrite of value, 4 clients at once for 0.8 s',
 };
 const OPCODE_ORDER = ['LOOKUP', 'GETATTR', 'OPEN', 'WRITE', 'READ', 'FLUSH', 'RELEASE', 'OPENDIR', 'READDIR', 'RELEASEDIR', 'GETXATTR', 'LISTXATTR', 'FORGET', 'BATCH_FORGET'];
 
@@ -852,6 +854,13 @@ async function profiles(work, board, client) {
       loop('pwrite', clientLoop('pwrite', value, Math.round(200 * SCALE), 500)),
       loop('owc', clientLoop('owc', value, owcBatches, 200)),
     ];
+    // Throughput: is the one JavaScript thread saturated with 4 clients? (busy ÷ the 0.8 s)
+    for (const n of [1, 4]) {
+      const t0 = process.hrtime.bigint();
+      const rate = await concurrentWrites(client, n, () => value, 800);
+      const t1 = process.hrtime.bigint();
+      aggWindows.push({ name: `tput${n}`, ops: Math.round(rate * 0.8), loopMs: Number(t1 - t0) / 1e6, window: [Number(t0 / 1000n), Number(t1 / 1000n)] });
+    }
     await control(daemon.mnt, 'new_device', 'gpiochip1 0-511');
     tree = join(work, 'tree-profile.json');
     writeFileSync(tree, JSON.stringify(treeShape(daemon.mnt, 'gpio-agg.1')));

@@ -30,11 +30,12 @@ trap 'rc=$?; printf "vm: ERROR: kit.sh failed (status %s) at line %s: %s\n" "$rc
 START=$(date +%s.%N)
 elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
 
-# Modules copied into the initramfs, in load order (dependencies first).
-INITRD_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-                9pnet 9pnet_virtio netfs fscache 9p configfs fuse overlay)
-PACKAGES=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static xz-utils
-          libgpiod-dev gpiod libfuse2 fuse3 build-essential cpio)
+# Modules the VM needs (virtio PCI, the 9p root, configfs for gpio-sim, FUSE, overlay); copied
+# into the initramfs with what they depend on, in load order, from the kernel's own modules.dep
+# (names and dependencies change between kernels: fscache is a module of its own on 6.1).
+NEEDED_MODULES=(virtio_pci 9pnet_virtio 9p configfs fuse overlay)
+# What the kit build needs (the packages the VM's root needs come from .ci/install).
+PACKAGES=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static xz-utils build-essential cpio)
 
 # --- 1. packages -------------------------------------------------------------
 missing=()
@@ -169,6 +170,24 @@ for m in gpio-sim-oot gpio-aggregator; do
 done
 
 # --- 6. initramfs ----------------------------------------------------------------------
+declare -A DEP_OF=() PATH_OF=() SEEN=()
+while IFS= read -r line; do
+  file=${line%%:*}; name=${file##*/}; name=${name%%.ko*}; name=${name//-/_}
+  PATH_OF[$name]=$file; DEP_OF[$name]=${line#*:}
+done <"/lib/modules/$KVER/modules.dep"
+INITRD_MODULES=()
+add_module() {
+  local m=$1 dep name
+  [[ -n ${SEEN[$m]:-} ]] && return 0
+  SEEN[$m]=1
+  if [[ -z ${PATH_OF[$m]:-} ]]; then
+    grep -qE "/${m//_/[-_]}\.ko\$" "/lib/modules/$KVER/modules.builtin" && return 0  # built in
+    die "kernel module $m: neither in /lib/modules/$KVER/modules.dep nor built in"
+  fi
+  for dep in ${DEP_OF[$m]}; do name=${dep##*/}; name=${name%%.ko*}; add_module "${name//-/_}"; done
+  INITRD_MODULES+=("$m")
+}
+for m in "${NEEDED_MODULES[@]}"; do add_module "$m"; done
 log "building the initramfs (busybox + ${#INITRD_MODULES[@]} kernel modules + gpio-sim)"
 RD=$BUILD/initramfs
 mkdir -p "$RD"/{bin,sbin,dev,proc,sys,run,tmp,mnt,lib/modules}
@@ -179,8 +198,8 @@ cp "$HERE/vm-init.sh" "$RD/init"
 chmod 0755 "$RD/init" "$RD/bin/busybox"
 : >"$RD/lib/modules/load-order"
 for m in "${INITRD_MODULES[@]}"; do
-  src=$(find "/lib/modules/$KVER/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" -o -name "$m.ko.gz" | head -n1)
-  [[ -n $src ]] || die "kernel module $m not found under /lib/modules/$KVER/kernel"
+  src=/lib/modules/$KVER/${PATH_OF[$m]}
+  [[ -f $src ]] || die "kernel module $m: $src is missing"
   case $src in
     *.ko.xz) xz -dc "$src" >"$RD/lib/modules/$m.ko" ;;
     *.ko.zst) zstd -qdc "$src" >"$RD/lib/modules/$m.ko" ;;
